@@ -1,0 +1,153 @@
+// Package client holds what every Twilio API call needs: credentials, the
+// host, retries, timeouts, logging, and typed errors. Resource packages such
+// as chat/v2 build on a *Client; most programs create one with New and hand
+// it to them.
+//
+// A Client is safe for concurrent use and should be reused: it keeps a pool
+// of keep-alive connections.
+package client
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is this module's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Client sends authenticated requests to the Twilio API. Create it with New.
+type Client struct {
+	base            *url.URL
+	creds           *credentials
+	rc              *retryablehttp.Client
+	maxRetries      int
+	retryAfterLimit time.Duration
+	maxBody         int64
+	log             *slog.Logger // nil: silent
+	userAgent       string
+}
+
+// New returns a Client configured by opts. Without WithCredentials or
+// WithAPIKey it reads TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or
+// TWILIO_API_KEY, TWILIO_API_SECRET and TWILIO_ACCOUNT_SID), and
+// TWILIO_REGION and TWILIO_EDGE, from the environment. Its errors are
+// *ConfigError values that say what to fix.
+func New(opts ...Option) (*Client, error) {
+	s := settings{
+		maxRetries:      DefaultMaxRetries,
+		retryWaitMin:    DefaultRetryWaitMin,
+		retryWaitMax:    DefaultRetryWaitMax,
+		retryAfterLimit: DefaultRetryAfterLimit,
+		maxBody:         DefaultMaxResponseBytes,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&s); err != nil {
+			return nil, err
+		}
+	}
+	creds, err := newCredentials(&s)
+	if err != nil {
+		return nil, err
+	}
+	base, err := resolveBaseURL(&s)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:            base,
+		creds:           creds,
+		maxRetries:      s.maxRetries,
+		retryAfterLimit: s.retryAfterLimit,
+		maxBody:         s.maxBody,
+		log:             s.logger,
+		userAgent:       userAgent(s.userAgent),
+	}
+	c.rc = &retryablehttp.Client{
+		HTTPClient:   newHTTPClient(&s),
+		Logger:       nil, // its default writes to stderr; we log through slog hooks instead
+		RetryWaitMin: s.retryWaitMin,
+		RetryWaitMax: s.retryWaitMax,
+		RetryMax:     s.maxRetries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: closeAndFail,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if st := stateFrom(req.Context()); st != nil {
+				st.attempts = attempt + 1
+				st.sent = time.Now()
+			}
+		},
+		ResponseLogHook: func(_ retryablehttp.Logger, resp *http.Response) { c.logResponse(resp) },
+	}
+	return c, nil
+}
+
+func newHTTPClient(s *settings) *http.Client {
+	var hc http.Client
+	if s.httpClient != nil {
+		hc = *s.httpClient
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = t.Clone()
+		// The standard library keeps only 2 idle connections per host, which
+		// makes concurrent cleanup jobs reconnect constantly.
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 128, 64
+		hc.Transport = t
+	}
+	switch {
+	case s.timeout > 0:
+		hc.Timeout = s.timeout
+	case hc.Timeout == 0:
+		hc.Timeout = DefaultTimeout
+	}
+	// The API never redirects; following one could carry credentials to a
+	// host we were not configured for.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}
+
+// closeAndFail is the retryablehttp.ErrorHandler: a request that ends in an
+// error owes nobody its response body.
+func closeAndFail(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil {
+		drainAndClose(resp.Body)
+	}
+	return nil, err
+}
+
+func userAgent(ext string) string {
+	ua := "twiliochat-go/" + Version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
+	if ext != "" {
+		ua += " " + ext
+	}
+	return ua
+}
+
+// AccountSID is the account the client acts for.
+func (c *Client) AccountSID() string { return c.creds.accountSID }
+
+// BaseURL is the scheme, host and optional path prefix requests go to.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.base
+	return &u
+}
+
+// UserAgent is the User-Agent header the client sends.
+func (c *Client) UserAgent() string { return c.userAgent }
+
+// String describes the client without its secret.
+func (c *Client) String() string {
+	return "twilio client for " + c.base.String() + " as " + c.creds.username
+}
+
+// Format prints the same as String for every verb, so no formatting of a
+// Client can reveal its credentials.
+func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }

@@ -1,0 +1,186 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+)
+
+// Request is one API call, relative to the client's base URL.
+type Request struct {
+	Method string
+	// Path is the escaped path, starting with "/", such as
+	// "/v2/Services/IS…/Users/alice%40example.com/Bindings". Callers escape
+	// each segment (url.PathEscape) so that no value can add a segment.
+	Path string
+	// Query is the encoded query string, without "?".
+	Query string
+}
+
+// Response describes a successful call.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	RequestID  string // the Twilio-Request-Id header
+	Attempts   int    // how many times the request was sent
+}
+
+// callState follows one call through its attempts; retryablehttp's hooks
+// find it in the request's context.
+type callState struct {
+	method, path string
+	attempts     int
+	sent         time.Time
+	fatal        error // a body error that retrying cannot fix
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	return st
+}
+
+// Do sends r, retrying as the client is configured to. A 2xx response body
+// is appended to body (nil discards it), bounded by the maximum response
+// size; the body is read inside the retry loop, so a connection that breaks
+// mid-body is retried like one that broke before the headers. A non-2xx
+// response is returned as an *Error; a failure to get any response as a
+// *RequestError.
+func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Response, error) {
+	if c == nil || c.rc == nil {
+		return nil, &ConfigError{Setting: "client", Problem: "is nil; create one with client.New"}
+	}
+	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?#") {
+		return nil, &ValidationError{Param: "path", Value: r.Path, Rule: `must start with "/" and have no query or fragment`}
+	}
+	st := &callState{method: r.Method, path: r.Path}
+	ctx = context.WithValue(ctx, stateKey{}, st)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, c.url(r), nil)
+	if err != nil {
+		return nil, &RequestError{Method: r.Method, Path: r.Path, Err: err}
+	}
+	req.Header.Set("Authorization", c.creds.authHeader())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	mark := 0
+	if body != nil {
+		mark = body.Len()
+	}
+	req.SetResponseHandler(func(resp *http.Response) error {
+		if body == nil || resp.StatusCode/100 != 2 {
+			return nil
+		}
+		body.Truncate(mark)
+		n, err := body.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+		if err != nil {
+			return err
+		}
+		if n > c.maxBody {
+			st.fatal = ErrResponseTooLarge
+			return st.fatal
+		}
+		return nil
+	})
+
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		if body != nil {
+			body.Truncate(mark)
+		}
+		if errors.Is(err, ErrResponseTooLarge) {
+			err = &limitError{limit: c.maxBody}
+		}
+		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err}
+	}
+	defer drainAndClose(resp.Body)
+	out := &Response{
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		RequestID:  resp.Header.Get("Twilio-Request-Id"),
+		Attempts:   st.attempts,
+	}
+	if resp.StatusCode/100 == 2 {
+		return out, nil
+	}
+	return out, c.responseError(r, resp, st.attempts)
+}
+
+func (c *Client) url(r Request) string {
+	u := c.base.Scheme + "://" + c.base.Host + c.base.EscapedPath() + r.Path
+	if r.Query != "" {
+		u += "?" + r.Query
+	}
+	return u
+}
+
+// limitError says how large a body may be, and how to allow a larger one.
+type limitError struct{ limit int64 }
+
+func (e *limitError) Error() string {
+	return "response body larger than the limit of " + formatBytes(e.limit) + " (raise it with client.WithMaxResponseBytes)"
+}
+
+func (e *limitError) Unwrap() error { return ErrResponseTooLarge }
+
+func formatBytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// errorBodyLimit bounds how much of an error response is read: enough for
+// any Twilio error document, little enough that a hostile body costs nothing.
+const errorBodyLimit = 64 << 10
+
+func (c *Client) responseError(r Request, resp *http.Response, attempts int) *Error {
+	e := &Error{
+		Status:    resp.StatusCode,
+		RequestID: resp.Header.Get("Twilio-Request-Id"),
+		Method:    r.Method,
+		Path:      r.Path,
+		Attempts:  attempts,
+	}
+	if d, ok := retryAfter(resp); ok {
+		e.RetryAfter = d
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	e.ParseErrorBody(b)
+	return e
+}
+
+// drainAndClose reads a little of what is left of a body so the connection
+// can go back to the pool, then closes it. A body with more left than that is
+// cheaper to abandon along with its connection.
+func drainAndClose(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, 64<<10)
+	_ = rc.Close()
+}
+
+func (c *Client) logResponse(resp *http.Response) {
+	if c.log == nil || resp == nil || resp.Request == nil {
+		return
+	}
+	ctx := resp.Request.Context()
+	st := stateFrom(ctx)
+	if st == nil {
+		return
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "twilio request",
+		slog.String("method", st.method),
+		slog.String("path", st.path),
+		slog.Int("status", resp.StatusCode),
+		slog.Int("attempt", st.attempts),
+		slog.String("request_id", resp.Header.Get("Twilio-Request-Id")),
+		slog.Duration("elapsed", time.Since(st.sent)),
+	)
+}

@@ -1,0 +1,197 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, for errors.Is. An *Error matches the one for its status.
+var (
+	ErrNotFound         = errors.New("not found")
+	ErrUnauthorized     = errors.New("unauthorized")
+	ErrRateLimited      = errors.New("rate limited")
+	ErrInvalidParameter = errors.New("invalid parameter")
+	ErrResponseTooLarge = errors.New("response body too large")
+)
+
+// Error is a response from the API with a status outside 2xx. It carries
+// Twilio's error document when there is one, and otherwise the status and a
+// short excerpt of whatever came back (an HTML page from a proxy, nothing).
+type Error struct {
+	Status    int            // HTTP status code
+	Code      int            // Twilio error code, such as 20404; 0 when the body was not Twilio's
+	Message   string         // Twilio's message
+	MoreInfo  string         // link to the error's documentation
+	Details   map[string]any // optional details Twilio sends with some errors
+	RequestID string         // the Twilio-Request-Id header, for Twilio support
+	Method    string         // the request's method
+	Path      string         // the request's path, without host or query
+
+	// Attempts is how many times the request was sent. A DELETE that was
+	// answered 404 after more than one attempt may have succeeded on an
+	// earlier attempt whose response was lost.
+	Attempts int
+	// RetryAfter is what a Retry-After header asked for, when there was one.
+	RetryAfter time.Duration
+	// Body is an excerpt of a body that was not a Twilio error document.
+	Body string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "twilio: %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	if e.Code != 0 {
+		fmt.Fprintf(&b, ": code %d: %s", e.Code, e.Message)
+	} else if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	} else if e.Body != "" {
+		fmt.Fprintf(&b, ": body %q", e.Body)
+	}
+	if hint := e.hint(); hint != "" {
+		b.WriteString(" (" + hint + ")")
+	}
+	if e.MoreInfo != "" {
+		b.WriteString("; see " + e.MoreInfo)
+	}
+	if e.RequestID != "" {
+		b.WriteString("; request " + e.RequestID)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, "; after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+func (e *Error) hint() string {
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		return "check the account SID and auth token, or the API key, its secret and the account SID"
+	case e.Status == http.StatusNotFound:
+		return "check that the service, user and binding exist"
+	case e.Status == http.StatusTooManyRequests && e.RetryAfter > 0:
+		return "rate limited: the server asked to wait " + e.RetryAfter.String()
+	case e.Status == http.StatusTooManyRequests:
+		return "rate limited: slow down and retry later"
+	case e.Status >= 300 && e.Status < 400:
+		return "the API does not redirect; check the base URL"
+	case e.Status >= 500:
+		return "the service failed; retry later"
+	}
+	return ""
+}
+
+// Is lets errors.Is match an *Error against ErrNotFound, ErrUnauthorized and
+// ErrRateLimited.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// IsNotFound reports whether err is, or wraps, an API answer of 404.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsUnauthorized reports whether err is, or wraps, an API answer of 401 or 403.
+func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
+
+// IsRateLimited reports whether err is, or wraps, an API answer of 429.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
+// twilioErrorBody is the error document Twilio sends.
+type twilioErrorBody struct {
+	Code     *int           `json:"code"`
+	Message  string         `json:"message"`
+	MoreInfo string         `json:"more_info"`
+	Status   int            `json:"status"`
+	Details  map[string]any `json:"details"`
+}
+
+// ParseErrorBody fills e from a response body: Twilio's JSON error document
+// when it is one, otherwise an excerpt. It reports whether the body was a
+// Twilio error document. Decoders use it for a 200 that carries an error.
+func (e *Error) ParseErrorBody(body []byte) bool {
+	var doc twilioErrorBody
+	if json.Unmarshal(body, &doc) == nil && doc.Code != nil {
+		e.Code, e.Message, e.MoreInfo, e.Details = *doc.Code, doc.Message, doc.MoreInfo, doc.Details
+		return true
+	}
+	e.Body = excerpt(body, 200)
+	return false
+}
+
+// excerpt shortens b to at most n bytes of valid, printable text.
+func excerpt(b []byte, n int) string {
+	cut := len(b) > n
+	if cut {
+		b = b[:n]
+	}
+	s := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), "")))
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// RequestError is a request that got no usable response: the connection
+// failed, the context ended, or the body could not be read. It wraps the
+// cause, so errors.Is(err, context.DeadlineExceeded) works.
+type RequestError struct {
+	Method   string
+	Path     string
+	Attempts int
+	Err      error
+}
+
+func (e *RequestError) Error() string {
+	s := fmt.Sprintf("twilio: %s %s: %v", e.Method, e.Path, e.Err)
+	if e.Attempts > 1 {
+		s += " (after " + strconv.Itoa(e.Attempts) + " attempts)"
+	}
+	return s
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ValidationError is an input rejected before any request was sent.
+type ValidationError struct {
+	Param string // the API's name for the parameter, such as "ServiceSid"
+	Value string // the rejected value, quoted and shortened in messages
+	Rule  string // what a valid value looks like
+}
+
+func (e *ValidationError) Error() string {
+	v := e.Value
+	if len(v) > 64 {
+		v = strings.ToValidUTF8(v[:64], "") + "…"
+	}
+	return fmt.Sprintf("twilio: invalid %s %q: %s", e.Param, v, e.Rule)
+}
+
+// Is makes errors.Is(err, ErrInvalidParameter) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParameter }
+
+// ConfigError is a problem with the options or environment given to New.
+type ConfigError struct {
+	Setting string
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	return "twilio: configuration: " + e.Setting + " " + e.Problem
+}
