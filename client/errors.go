@@ -119,11 +119,15 @@ type twilioErrorBody struct {
 
 // ParseErrorBody fills e from a response body: Twilio's JSON error document
 // when it is one, otherwise an excerpt. It reports whether the body was a
-// Twilio error document. Decoders use it for a 200 that carries an error.
+// Twilio error document. A zero Status is taken from the document, so
+// decoders can use it for a 200 that carries an error.
 func (e *Error) ParseErrorBody(body []byte) bool {
 	var doc twilioErrorBody
-	if json.Unmarshal(body, &doc) == nil && doc.Code != nil {
+	if json.Unmarshal(body, &doc) == nil && doc.Code != nil && doc.Message != "" {
 		e.Code, e.Message, e.MoreInfo, e.Details = *doc.Code, doc.Message, doc.MoreInfo, doc.Details
+		if e.Status == 0 {
+			e.Status = doc.Status
+		}
 		return true
 	}
 	e.Body = excerpt(body, 200)

@@ -1,0 +1,442 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/jsonscan"
+	"github.com/twiliochat/twiliochat-go/internal/sid"
+)
+
+// DecodeError is a response the package could not turn into typed values:
+// malformed JSON, a value of the wrong type, a SID that does not match its
+// pattern, or a page without its metadata.
+type DecodeError struct {
+	Field string // where, such as "bindings[3].sid"; empty for the whole document
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	if e.Field == "" {
+		return "chat: decoding response: " + e.Err.Error()
+	}
+	return "chat: decoding response: field " + e.Field + ": " + e.Err.Error()
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+var (
+	errMissing = errors.New("missing")
+	errNull    = errors.New("is null, want an array")
+)
+
+// decoder turns response bodies into UserBindings. It keeps what it can
+// reuse between pages: the scanner's scratch space, interned strings, and
+// slabs the bindings and their message types are carved from, so that a page
+// of a thousand bindings costs a handful of allocations per binding (the
+// strings that are unique to it) instead of one per field.
+type decoder struct {
+	sc       jsonscan.Scanner
+	interned map[string]string
+	slab     []UserBinding
+	strs     []string
+	types    []string // scratch for one binding's message types
+}
+
+// maxInterned bounds the interning table; past it the table starts over.
+const maxInterned = 4096
+
+// intern returns b as a string, reusing an earlier string with the same
+// bytes: account, service, user and credential SIDs, identities and message
+// types repeat on every binding of a page.
+func (d *decoder) intern(b []byte) string {
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	if d.interned == nil || len(d.interned) >= maxInterned {
+		d.interned = make(map[string]string, 64)
+	}
+	s := string(b)
+	d.interned[s] = s
+	return s
+}
+
+// newBinding hands out a zeroed binding from the current slab.
+func (d *decoder) newBinding() *UserBinding {
+	if len(d.slab) == cap(d.slab) {
+		d.slab = make([]UserBinding, 0, 64)
+	}
+	d.slab = d.slab[:len(d.slab)+1]
+	return &d.slab[len(d.slab)-1]
+}
+
+// stringSlice copies ss into a window of the string slab. The window's
+// capacity is its length, so appending to one binding's MessageTypes
+// reallocates instead of writing into its neighbour's.
+func (d *decoder) stringSlice(ss []string) []string {
+	if len(ss) == 0 {
+		return []string{} // an empty list, not a null one
+	}
+	if cap(d.strs)-len(d.strs) < len(ss) {
+		d.strs = make([]string, 0, max(256, len(ss)))
+	}
+	start := len(d.strs)
+	d.strs = append(d.strs, ss...)
+	return d.strs[start:len(d.strs):len(d.strs)]
+}
+
+func (d *decoder) fail(field string, err error) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return err
+	}
+	return &DecodeError{Field: field, Err: err}
+}
+
+// single decodes the body of a fetch: one binding and nothing after it. It
+// reports whether the object had any field of a binding.
+func (d *decoder) single(data []byte, b *UserBinding) (bool, error) {
+	d.sc.Reset(data)
+	known, err := d.binding(b, "")
+	if err == nil {
+		err = d.sc.End()
+	}
+	if err != nil {
+		return false, d.fail("", err)
+	}
+	return known > 0, nil
+}
+
+// page decodes a list response into p. It reports whether the document had
+// its meta; a page without it is an error the caller explains.
+func (d *decoder) page(data []byte, p *UserBindingPage) (hasMeta bool, err error) {
+	d.sc.Reset(data)
+	if err := d.sc.BeginObject(); err != nil {
+		return false, d.fail("", err)
+	}
+	hasBindings := false
+	for {
+		key, more, err := d.sc.NextKey()
+		if err != nil {
+			return false, d.fail("", err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "meta":
+			hasMeta = true
+			if err := d.meta(&p.Meta); err != nil {
+				return false, d.fail("meta", err)
+			}
+		case "bindings":
+			hasBindings = true
+			if err := d.bindings(&p.Bindings); err != nil {
+				return false, d.fail("bindings", err)
+			}
+		default:
+			if err := d.sc.Skip(); err != nil {
+				return false, d.fail(string(key), err)
+			}
+		}
+	}
+	if err := d.sc.End(); err != nil {
+		return false, d.fail("", err)
+	}
+	if hasMeta && !hasBindings {
+		return true, &DecodeError{Field: "bindings", Err: errMissing}
+	}
+	return hasMeta, nil
+}
+
+func (d *decoder) bindings(dst *[]*UserBinding) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		if err == nil {
+			err = errNull
+		}
+		return err
+	}
+	if err := d.sc.BeginArray(); err != nil {
+		return err
+	}
+	out := make([]*UserBinding, 0, 64)
+	for i := 0; ; i++ {
+		more, err := d.sc.NextElement()
+		if err != nil {
+			return err
+		}
+		if !more {
+			*dst = out
+			return nil
+		}
+		b := d.newBinding()
+		if _, err := d.binding(b, "bindings["+strconv.Itoa(i)+"]."); err != nil {
+			return err
+		}
+		out = append(out, b)
+	}
+}
+
+func (d *decoder) meta(m *PageMeta) error {
+	if err := d.sc.BeginObject(); err != nil {
+		return err
+	}
+	for {
+		key, more, err := d.sc.NextKey()
+		if err != nil || !more {
+			return err
+		}
+		var field string
+		switch string(key) {
+		case "page":
+			field, err = "page", d.int(&m.Page)
+		case "page_size":
+			field, err = "page_size", d.int(&m.PageSize)
+		case "first_page_url":
+			field, err = "first_page_url", d.string(&m.FirstPageURL, false)
+		case "previous_page_url":
+			field, err = "previous_page_url", d.string(&m.PreviousPageURL, false)
+		case "url":
+			field, err = "url", d.string(&m.URL, false)
+		case "next_page_url":
+			field, err = "next_page_url", d.string(&m.NextPageURL, false)
+		case "key":
+			field, err = "key", d.string(&m.Key, false)
+		default:
+			field, err = string(key), d.sc.Skip()
+		}
+		if err != nil {
+			return &DecodeError{Field: "meta." + field, Err: err}
+		}
+	}
+}
+
+func (d *decoder) int(dst *int) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = 0
+		return err
+	}
+	n, err := d.sc.Int()
+	if err != nil {
+		return err
+	}
+	if n < 0 || n > 1<<31 {
+		return fmt.Errorf("%d is out of range", n)
+	}
+	*dst = int(n)
+	return nil
+}
+
+// errorDocument explains a 2xx body that lacks what it should have: a
+// Twilio error document sent with a success status becomes a *client.Error
+// (with the status the document states), anything else a *DecodeError.
+func errorDocument(data []byte, r client.Request, resp *client.Response, otherwise error) error {
+	e := &client.Error{Method: r.Method, Path: r.Path, RequestID: resp.RequestID, Attempts: resp.Attempts}
+	if e.ParseErrorBody(data) {
+		return e
+	}
+	return otherwise
+}
+
+// binding decodes one binding object, reporting how many known fields it
+// had. prefix names the binding in errors, such as "bindings[3].".
+func (d *decoder) binding(b *UserBinding, prefix string) (known int, err error) {
+	if err := d.sc.BeginObject(); err != nil {
+		return 0, d.fail(trimDot(prefix), err)
+	}
+	for {
+		key, more, err := d.sc.NextKey()
+		if err != nil {
+			return known, d.fail(trimDot(prefix), err)
+		}
+		if !more {
+			return known, nil
+		}
+		known++
+		var field string
+		switch string(key) {
+		case "sid":
+			field, err = "sid", decodeSID(d, bindingRule, &b.SID, false)
+		case "account_sid":
+			field, err = "account_sid", decodeSID(d, accountRule, &b.AccountSID, true)
+		case "service_sid":
+			field, err = "service_sid", decodeSID(d, serviceRule, &b.ServiceSID, true)
+		case "user_sid":
+			field, err = "user_sid", decodeSID(d, userRule, &b.UserSID, true)
+		case "credential_sid":
+			field, err = "credential_sid", decodeSID(d, credentialRule, &b.CredentialSID, true)
+		case "date_created":
+			field, err = "date_created", d.time(&b.DateCreated)
+		case "date_updated":
+			field, err = "date_updated", d.time(&b.DateUpdated)
+		case "endpoint":
+			field, err = "endpoint", d.string(&b.Endpoint, false)
+		case "identity":
+			field, err = "identity", d.string(&b.Identity, true)
+		case "url":
+			field, err = "url", d.string(&b.URL, false)
+		case "binding_type":
+			field, err = "binding_type", d.bindingType(&b.BindingType)
+		case "message_types":
+			field, err = "message_types", d.messageTypes(&b.MessageTypes)
+		default:
+			known--
+			field, err = string(key), d.sc.Skip()
+		}
+		if err != nil {
+			return known, d.fail(prefix+field, err)
+		}
+	}
+}
+
+func trimDot(prefix string) string {
+	if n := len(prefix); n > 0 && prefix[n-1] == '.' {
+		return prefix[:n-1]
+	}
+	return prefix
+}
+
+// decodeSID reads a nullable SID and checks it against its pattern.
+func decodeSID[T ~string](d *decoder, r sidRule, dst *T, intern bool) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = ""
+		return err
+	}
+	b, err := d.sc.String()
+	if err != nil {
+		return err
+	}
+	if !sid.Valid(r.prefix, b) {
+		return fmt.Errorf("%s %s", quoteShort(b), r.rule)
+	}
+	if intern {
+		*dst = T(d.intern(b))
+	} else {
+		*dst = T(b)
+	}
+	return nil
+}
+
+func quoteShort(b []byte) string {
+	if len(b) > 64 {
+		return strconv.Quote(string(b[:64])) + "…"
+	}
+	return strconv.Quote(string(b))
+}
+
+func (d *decoder) string(dst *string, intern bool) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = ""
+		return err
+	}
+	b, err := d.sc.String()
+	if err != nil {
+		return err
+	}
+	if intern {
+		*dst = d.intern(b)
+	} else {
+		*dst = string(b)
+	}
+	return nil
+}
+
+func (d *decoder) bindingType(dst *BindingType) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = ""
+		return err
+	}
+	b, err := d.sc.String()
+	if err != nil {
+		return err
+	}
+	switch BindingType(b) {
+	case BindingTypeAPN:
+		*dst = BindingTypeAPN
+	case BindingTypeGCM:
+		*dst = BindingTypeGCM
+	case BindingTypeFCM:
+		*dst = BindingTypeFCM
+	default:
+		*dst = BindingType(d.intern(b))
+	}
+	return nil
+}
+
+func (d *decoder) messageTypes(dst *[]string) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = nil
+		return err
+	}
+	if err := d.sc.BeginArray(); err != nil {
+		return err
+	}
+	d.types = d.types[:0]
+	for {
+		more, err := d.sc.NextElement()
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		b, err := d.sc.String()
+		if err != nil {
+			return err
+		}
+		d.types = append(d.types, d.intern(b))
+	}
+	*dst = d.stringSlice(d.types)
+	return nil
+}
+
+func (d *decoder) time(dst *time.Time) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		*dst = time.Time{}
+		return err
+	}
+	b, err := d.sc.String()
+	if err != nil {
+		return err
+	}
+	t, ok := parseTime(b)
+	if !ok {
+		return fmt.Errorf("%s is not an ISO 8601 date and time", quoteShort(b))
+	}
+	*dst = t
+	return nil
+}
+
+// parseTime reads the API's "2016-10-21T11:37:03Z" without allocating, and
+// falls back to RFC 3339 with fractions or offsets.
+func parseTime(b []byte) (time.Time, bool) {
+	if len(b) == 20 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == 'Z' {
+		y, ok1 := digits(b[0:4])
+		mo, ok2 := digits(b[5:7])
+		d, ok3 := digits(b[8:10])
+		h, ok4 := digits(b[11:13])
+		mi, ok5 := digits(b[14:16])
+		s, ok6 := digits(b[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && h < 24 && mi < 60 && s < 60 {
+			t := time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC)
+			return t, t.Day() == d // rejects 2021-02-30 rather than rolling it over
+		}
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	return t, err == nil
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}

@@ -1,0 +1,259 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/twiliochat/twiliochat-go/client"
+)
+
+// All of pagination lives in this file: the first page, following
+// meta.next_page_url safely, resuming from a saved URL, and the iterators.
+
+// PageMeta is the metadata the API sends with each page.
+type PageMeta struct {
+	Page            int    // index of this page, from 0
+	PageSize        int    // bindings per page
+	FirstPageURL    string // absolute URL of the first page
+	PreviousPageURL string // empty on the first page
+	URL             string // absolute URL of this page
+	NextPageURL     string // empty on the last page
+	Key             string // the name of the list in the document: "bindings"
+}
+
+// UserBindingPage is one page of a user's bindings, for callers who page by
+// hand: to show page metadata, to save Meta.NextPageURL so a long job can
+// resume later with UserBindings.PageFromURL, or to process a page at a time.
+type UserBindingPage struct {
+	Bindings []*UserBinding
+	Meta     PageMeta
+
+	chain *pageChain
+	depth int // pages before this one in its chain
+}
+
+// PageURLError is a next_page_url (or a URL given to PageFromURL) that the
+// client refuses to follow: it leaves the list it belongs to, uses another
+// scheme or an unknown host, or was already fetched in this listing (a
+// server sending the client in a loop). Credentials are never sent to it.
+type PageURLError struct {
+	URL     string
+	Problem string
+}
+
+func (e *PageURLError) Error() string {
+	u := e.URL
+	if len(u) > 200 {
+		u = u[:200] + "…"
+	}
+	return "chat: page URL " + u + " " + e.Problem
+}
+
+// pageChain is the state shared by the pages of one listing.
+type pageChain struct {
+	ref  userRef
+	path string // the escaped path of the list
+
+	mu   sync.Mutex
+	dec  decoder
+	seen map[string]int // query of each page fetched -> its depth
+}
+
+func newChain(ref userRef) *pageChain {
+	return &pageChain{ref: ref, path: ref.bindingsPath(), seen: map[string]int{}}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (ch *pageChain) fetch(ctx context.Context, query string, depth int) (*UserBindingPage, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	req := client.Request{Method: http.MethodGet, Path: ch.path, Query: query}
+	resp, err := ch.ref.api.c.Do(ctx, req, buf)
+	if err != nil {
+		return nil, err
+	}
+	p := &UserBindingPage{chain: ch, depth: depth}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	hasMeta, err := ch.dec.page(buf.Bytes(), p)
+	if err != nil {
+		return nil, err
+	}
+	if !hasMeta {
+		return nil, errorDocument(buf.Bytes(), req, resp, &DecodeError{Field: "meta", Err: errMissing})
+	}
+	if _, ok := ch.seen[query]; !ok {
+		ch.seen[query] = depth
+	}
+	return p, nil
+}
+
+// Next fetches the page after p, following Meta.NextPageURL. It returns
+// nil, nil when p is the last page.
+func (p *UserBindingPage) Next(ctx context.Context) (*UserBindingPage, error) {
+	if p == nil || p.Meta.NextPageURL == "" {
+		return nil, nil
+	}
+	if p.chain == nil {
+		return nil, &PageURLError{URL: p.Meta.NextPageURL, Problem: "belongs to a page this package did not fetch; use UserBindings.PageFromURL"}
+	}
+	q, err := p.chain.resolve(p.Meta.NextPageURL)
+	if err != nil {
+		return nil, err
+	}
+	p.chain.mu.Lock()
+	at, seen := p.chain.seen[q]
+	p.chain.mu.Unlock()
+	if seen && at <= p.depth {
+		return nil, &PageURLError{URL: p.Meta.NextPageURL, Problem: "was already fetched in this listing; the server is sending the client in a loop"}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return p.chain.fetch(ctx, q, p.depth+1)
+}
+
+// resolve checks a page URL and returns the query to send. Only the query
+// is used: the request goes to the client's own base URL and this list's own
+// path, so a hostile next_page_url can neither receive credentials nor
+// redirect the listing to another resource.
+func (ch *pageChain) resolve(raw string) (string, error) {
+	bad := func(problem string) (string, error) { return "", &PageURLError{URL: raw, Problem: problem} }
+	u, err := url.Parse(raw)
+	if err != nil {
+		return bad("is not a valid URL")
+	}
+	base := ch.ref.api.c.BaseURL()
+	switch {
+	case u.Opaque != "" || (u.Scheme != "" && u.Host == ""):
+		return bad("is not an absolute http(s) URL or a path")
+	case u.Scheme != "" && u.Scheme != "https" && u.Scheme != base.Scheme:
+		return bad("uses scheme " + u.Scheme + "; only https, or the client's own scheme, is followed")
+	case u.User != nil:
+		return bad("carries credentials in the URL")
+	case u.Host != "" && !strings.EqualFold(u.Host, base.Host) && !isTwilioHost(u.Hostname()):
+		return bad("names host " + u.Host + ", which is neither the client's host nor a Twilio API host")
+	}
+	path := u.EscapedPath()
+	if prefix := base.EscapedPath(); prefix != "" && strings.HasPrefix(path, prefix+"/") {
+		path = path[len(prefix):]
+	}
+	if !samePath(path, ch.path) {
+		return bad("leaves this list: its path is not " + ch.path)
+	}
+	return u.RawQuery, nil
+}
+
+func isTwilioHost(host string) bool {
+	host = strings.ToLower(host)
+	return host == "twilio.com" || strings.HasSuffix(host, ".twilio.com")
+}
+
+// samePath compares escaped paths segment by segment after unescaping each
+// segment, so "%40" and "@" match but "a%2Fb" and "a/b" do not.
+func samePath(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	if len(as) != len(bs) {
+		return false
+	}
+	for i := range as {
+		x, err1 := url.PathUnescape(as[i])
+		y, err2 := url.PathUnescape(bs[i])
+		if err1 != nil || err2 != nil || x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// FirstPage fetches the first page of the user's bindings.
+func (f UserBindings) FirstPage(ctx context.Context, params *UserBindingListParams) (*UserBindingPage, error) {
+	ref := f.ref()
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	q, _, err := params.prepared()
+	if err != nil {
+		return nil, err
+	}
+	return newChain(ref).fetch(ctx, q, 0)
+}
+
+// PageFromURL fetches the page at pageURL, a Meta.NextPageURL saved from an
+// earlier listing of the same user's bindings, so a long job can resume
+// where it stopped. The URL's filters and page size come with it.
+func (f UserBindings) PageFromURL(ctx context.Context, pageURL string) (*UserBindingPage, error) {
+	ref := f.ref()
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	ch := newChain(ref)
+	q, err := ch.resolve(pageURL)
+	if err != nil {
+		return nil, err
+	}
+	return ch.fetch(ctx, q, 0)
+}
+
+// Pages iterates over the pages of the user's bindings, following
+// next_page_url until the last page. An error ends the sequence. Breaking
+// out of the loop stops fetching.
+func (f UserBindings) Pages(ctx context.Context, params *UserBindingListParams) iter.Seq2[*UserBindingPage, error] {
+	return func(yield func(*UserBindingPage, error) bool) {
+		page, err := f.FirstPage(ctx, params)
+		for {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(page, nil) || page.Meta.NextPageURL == "" {
+				return
+			}
+			page, err = page.Next(ctx)
+		}
+	}
+}
+
+// List iterates over the user's bindings, fetching pages as it goes and
+// following next_page_url transparently. It stops after params.Limit
+// bindings when Limit is set. An error is yielded once and ends the
+// sequence; breaking out of the loop stops fetching. No goroutine is left
+// behind either way.
+//
+//	for b, err := range u.UserBindings.List(ctx, nil) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(b.SID, b.BindingType)
+//	}
+func (f UserBindings) List(ctx context.Context, params *UserBindingListParams) iter.Seq2[*UserBinding, error] {
+	return func(yield func(*UserBinding, error) bool) {
+		_, limit, err := params.prepared()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		n := 0
+		for page, err := range f.Pages(ctx, params) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, b := range page.Bindings {
+				if !yield(b, nil) {
+					return
+				}
+				if n++; limit > 0 && n >= limit {
+					return
+				}
+			}
+		}
+	}
+}
