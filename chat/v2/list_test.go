@@ -196,6 +196,7 @@ func TestNextPageURLSafety(t *testing.T) {
 		{"ftp", "ftp://chat.twilio.com" + listPath, "scheme ftp", ""},
 		{"userinfo", "https://user:pw@chat.twilio.com" + listPath, "credentials", ""},
 		{"other user", "https://chat.twilio.com/v2/Services/" + testService + "/Users/bob/Bindings?PageToken=X", "leaves this list", ""},
+		{"other user's SID", "https://chat.twilio.com/v2/Services/" + testService + "/Users/US" + strings.Repeat("e", 32) + "/Bindings", "leaves this list", ""},
 		{"other service", "https://chat.twilio.com/v2/Services/IS" + strings.Repeat("f", 32) + "/Users/" + testUser + "/Bindings", "leaves this list", ""},
 		{"other resource", "https://chat.twilio.com/v2/Services/" + testService + "/Users/" + testUser + "/Channels", "leaves this list", ""},
 		{"deeper path", "https://chat.twilio.com" + listPath + "/" + testBinding, "leaves this list", ""},
@@ -236,6 +237,26 @@ func TestNextPageURLSafety(t *testing.T) {
 				t.Errorf("%d bindings and %d requests; the hostile URL must not be fetched", len(got), len(queries))
 			}
 		})
+	}
+}
+
+func TestNextPageURLMayNameTheUserBySID(t *testing.T) {
+	t.Parallel()
+	api, mt := newTestAPI(t)
+	var pg pager
+	pg.register(mt, 2, 5)
+	// Listed by identity; the pages name the user by SID, as the API does.
+	mt.RegisterResponder("GET", testBase+"/v2/Services/"+testService+"/Users/alice/Bindings", func(r *http.Request) (*http.Response, error) {
+		page := 0
+		fmt.Sscan(r.URL.Query().Get("Page"), &page)
+		return httpmock.NewStringResponse(200, pageJSON("https://chat.twilio.com/v2/Services/"+testService+"/Users/"+testUser+"/Bindings", page, 2, 5)), nil
+	})
+	got, err := collect(t, api.Services(testService).Users("alice").UserBindings.List(context.Background(), nil))
+	if err != nil || len(got) != 5 {
+		t.Fatalf("%d bindings, %v", len(got), err)
+	}
+	if pg.count() != 0 {
+		t.Errorf("%d requests went to the SID path; the listing must stay on the path it was asked for", pg.count())
 	}
 }
 

@@ -59,9 +59,10 @@ type pageChain struct {
 	ref  userRef
 	path string // the escaped path of the list
 
-	mu   sync.Mutex
-	dec  decoder
-	seen map[string]int // query of each page fetched -> its depth
+	mu      sync.Mutex
+	dec     decoder
+	seen    map[string]int // query of each page fetched -> its depth
+	userSID UserSID        // the user's SID, as the bindings received state it
 }
 
 func newChain(ref userRef) *pageChain {
@@ -91,6 +92,9 @@ func (ch *pageChain) fetch(ctx context.Context, query string, depth int) (*UserB
 	}
 	if _, ok := ch.seen[query]; !ok {
 		ch.seen[query] = depth
+	}
+	if len(p.Bindings) > 0 && p.Bindings[0].UserSID.Valid() {
+		ch.userSID = p.Bindings[0].UserSID
 	}
 	return p, nil
 }
@@ -145,10 +149,25 @@ func (ch *pageChain) resolve(raw string) (string, error) {
 	if prefix := base.EscapedPath(); prefix != "" && strings.HasPrefix(path, prefix+"/") {
 		path = path[len(prefix):]
 	}
-	if !samePath(path, ch.path) {
+	if !samePath(path, ch.path) && !ch.sameUserBySID(path) {
 		return bad("leaves this list: its path is not " + ch.path)
 	}
 	return u.RawQuery, nil
+}
+
+// sameUserBySID accepts a path that names the listed user by SID where the
+// listing named it by identity: the API writes page URLs with the user's
+// SID. Only the SID that the bindings themselves reported is accepted.
+func (ch *pageChain) sameUserBySID(path string) bool {
+	ch.mu.Lock()
+	us := ch.userSID
+	ch.mu.Unlock()
+	if us == "" {
+		return false
+	}
+	ref := ch.ref
+	ref.user = string(us)
+	return samePath(path, ref.bindingsPath())
 }
 
 func isTwilioHost(host string) bool {

@@ -1,0 +1,141 @@
+package chattest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault makes the emulator misbehave for the next requests that match it.
+// Faults are consumed in the order they were injected.
+type Fault struct {
+	Times      int    // how many matching requests it applies to; 0 means 1
+	Method     string // only requests with this method; empty for any
+	PathPrefix string // only requests whose escaped path starts with this; empty for any
+
+	// Status, when set, answers with this status instead of serving the
+	// request, with a Twilio error document unless Body is given.
+	Status      int
+	RetryAfter  string // Retry-After header sent with Status
+	Body        string
+	ContentType string // of Body; application/json by default
+
+	// Latency delays the answer.
+	Latency time.Duration
+	// CutBody serves the request, then closes the connection halfway
+	// through the body, as a reset connection does.
+	CutBody bool
+}
+
+// Inject queues f.
+func (s *Server) Inject(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// PendingFaults is how many injected fault applications are left.
+func (s *Server) PendingFaults() int {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	n := 0
+	for _, f := range s.faults {
+		n += f.Times
+	}
+	return n
+}
+
+// takeFault returns a copy of the first fault matching r, using it up.
+func (s *Server) takeFault(r *http.Request) *Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	for i, f := range s.faults {
+		if (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.EscapedPath(), f.PathPrefix) {
+			cp := *f
+			if f.Times--; f.Times == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			return &cp
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// applyFault answers r as f says, reporting whether it did.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if !sleep(r.Context(), f.Latency) {
+		return true
+	}
+	switch {
+	case f.Status != 0:
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		if f.Body == "" {
+			writeError(w, f.Status, 20000+f.Status, http.StatusText(f.Status))
+			return true
+		}
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(f.Status)
+		_, _ = w.Write([]byte(f.Body))
+		return true
+	case f.CutBody:
+		s.cutBody(w, r)
+		return true
+	}
+	return false
+}
+
+// cutBody serves r in full into memory, then writes the headers and half
+// the body to the raw connection and closes it.
+func (s *Server) cutBody(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	for k, v := range w.Header() {
+		rec.Header()[k] = v
+	}
+	s.handle(rec, r)
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "cannot cut this connection", http.StatusInternalServerError)
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	body := rec.Body.Bytes()
+	bw := bufio.NewWriter(conn)
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
+	rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_ = rec.Header().Write(bw)
+	_, _ = bw.WriteString("\r\n")
+	_, _ = bw.Write(body[:len(body)/2])
+	_ = bw.Flush()
+}
