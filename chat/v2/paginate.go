@@ -94,7 +94,12 @@ func (ch *pageChain) fetch(ctx context.Context, query string, depth int) (*UserB
 		ch.seen[query] = depth
 	}
 	if len(p.Bindings) > 0 && p.Bindings[0].UserSID.Valid() {
-		ch.userSID = p.Bindings[0].UserSID
+		switch got := p.Bindings[0].UserSID; {
+		case ch.userSID == "":
+			ch.userSID = got
+		case got != ch.userSID:
+			return nil, &PageURLError{URL: p.Meta.URL, Problem: "returned bindings of user " + string(got) + ", but this listing is of user " + string(ch.userSID)}
+		}
 	}
 	return p, nil
 }
@@ -214,11 +219,28 @@ func (f UserBindings) PageFromURL(ctx context.Context, pageURL string) (*UserBin
 		return nil, err
 	}
 	ch := newChain(ref)
+	ch.adoptUserSID(pageURL)
 	q, err := ch.resolve(pageURL)
 	if err != nil {
 		return nil, err
 	}
 	return ch.fetch(ctx, q, 0)
+}
+
+// adoptUserSID lets a saved page URL that names the user by SID resume a
+// listing addressed by identity. The SID is then held to what the page's
+// bindings say (see fetch), so a URL naming someone else fails.
+func (ch *pageChain) adoptUserSID(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	segs := strings.Split(u.EscapedPath(), "/")
+	if n := len(segs); n >= 3 {
+		if us, err := url.PathUnescape(segs[n-2]); err == nil && UserSID(us).Valid() {
+			ch.userSID = UserSID(us)
+		}
+	}
 }
 
 // Pages iterates over the pages of the user's bindings, following

@@ -25,6 +25,11 @@ type Fault struct {
 	Body        string
 	ContentType string // of Body; application/json by default
 
+	// ServeFirst, with Status, serves the request (a DELETE removes the
+	// binding) and then answers with Status anyway: a success whose answer
+	// was lost on the way back.
+	ServeFirst bool
+
 	// Latency delays the answer.
 	Latency time.Duration
 	// CutBody serves the request, then closes the connection halfway
@@ -90,6 +95,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 	}
 	switch {
 	case f.Status != 0:
+		if f.ServeFirst {
+			s.handle(httptest.NewRecorder(), r)
+		}
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
