@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twiliochat/twiliochat-go/client"
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
+	"github.com/twiliochat/twiliochat-go/client"
 )
 
 // fixture is an emulator seeded with one user, and an API pointed at it

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twiliochat/twiliochat-go/client"
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
+	"github.com/twiliochat/twiliochat-go/client"
 )
 
 // exampleSetup starts an emulator with one user and three bindings with

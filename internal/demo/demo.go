@@ -9,9 +9,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/twiliochat/twiliochat-go/client"
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
+	"github.com/twiliochat/twiliochat-go/client"
 )
 
 // Identity is the demo user's identity: spaces, '@' and '/' show that an
