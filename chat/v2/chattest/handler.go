@@ -149,11 +149,7 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request, service, userI
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
-	sv := s.services[service]
-	var u *user
-	if sv != nil {
-		u = sv.lookupUser(userID)
-	}
+	u := s.lookupUser(service, userID)
 	var e *entry
 	if u != nil {
 		e = u.bySID[bs]
@@ -272,11 +268,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID st
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sv := s.services[service]
-	var u *user
-	if sv != nil {
-		u = sv.lookupUser(userID)
-	}
+	u := s.lookupUser(service, userID)
 	if u == nil {
 		notFound(w, r)
 		return

@@ -152,8 +152,13 @@ func (u *User) Bindings() []chat.UserBinding {
 	return out
 }
 
-// lookupUser finds a user by SID or identity.
-func (sv *service) lookupUser(id string) *user {
+// lookupUser finds a user of a service by SID or identity; the caller
+// holds s.mu.
+func (s *Server) lookupUser(service, id string) *user {
+	sv := s.services[service]
+	if sv == nil {
+		return nil
+	}
 	if u, ok := sv.users[id]; ok {
 		return u
 	}
