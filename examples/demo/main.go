@@ -24,7 +24,7 @@ import (
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
-	"github.com/twiliochat/twiliochat-go/internal/demo"
+	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, service, user, remove string) error {
-	env, err := demo.Connect(os.Stderr, service, demo.SeedSmall)
+	env, err := cli.Connect(os.Stderr, service, cli.SeedSmall)
 	if err != nil {
 		return err
 	}

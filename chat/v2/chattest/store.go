@@ -186,3 +186,18 @@ func (u *user) remove(e *entry) {
 		u.entries, u.dead = live, 0
 	}
 }
+
+// RemoveBinding removes a binding as another client would, reporting
+// whether it was there.
+func (u *User) RemoveBinding(bindingSID string) bool {
+	s := u.svc.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	us := s.services[u.svc.SID].users[u.SID]
+	e := us.bySID[bindingSID]
+	if e == nil {
+		return false
+	}
+	us.remove(e)
+	return true
+}

@@ -1,13 +1,13 @@
-// Package demo connects the example programs to the real API when TWILIO_*
+// Package cli connects the example programs to the real API when TWILIO_*
 // credentials are set, and otherwise to an in-process emulator seeded with
 // demo data, so every example runs on a fresh machine with no account.
-package demo
+package cli
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"time"
+	"strings"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
@@ -40,7 +40,9 @@ func Real() bool {
 }
 
 // Connect returns the real API for service when credentials are set, and
-// otherwise starts an emulator seeded by seed, saying so on w.
+// otherwise starts an emulator seeded by seed, saying so on w. opts are
+// applied to the client either way (a base URL among them points the "real"
+// mode at a proxy, or at an emulator another process runs).
 func Connect(w io.Writer, service string, seed func(*chattest.Service) []string, opts ...client.Option) (*Env, error) {
 	if Real() {
 		if service == "" {
@@ -50,7 +52,7 @@ func Connect(w io.Writer, service string, seed func(*chattest.Service) []string,
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(w, "Using the real API at %s as %s.\n", c.BaseURL(), c.AccountSID())
+		fmt.Fprintf(w, "Using the API at %s as %s.\n", c.BaseURL(), c.AccountSID())
 		return &Env{API: chat.New(c), Client: c, ServiceSID: service}, nil
 	}
 	srv := chattest.NewServer()
@@ -65,15 +67,28 @@ func Connect(w io.Writer, service string, seed func(*chattest.Service) []string,
 	return &Env{API: chat.New(c), Client: c, ServiceSID: svc.SID, Users: users, Emulator: srv}, nil
 }
 
-// SeedSmall gives the demo user three bindings of each type, last updated
-// 1 to 9 weeks ago.
-func SeedSmall(svc *chattest.Service) []string {
-	u := svc.AddUser(Identity)
-	now := time.Now().UTC().Truncate(time.Second)
-	types := []chat.BindingType{chat.BindingTypeAPN, chat.BindingTypeGCM, chat.BindingTypeFCM}
-	for i := 0; i < 9; i++ {
-		t := now.Add(-time.Duration(i+1) * 7 * 24 * time.Hour)
-		u.AddBinding(chattest.Binding{Type: types[i%3], DateCreated: t.Add(-time.Hour), DateUpdated: t, Endpoint: fmt.Sprintf("device-token-%02d", i+1)})
+// ClientOptions are the client options every tool uses: a base URL when
+// one is given, and the tool's name in the User-Agent.
+func ClientOptions(baseURL, tool string) []client.Option {
+	opts := []client.Option{client.WithUserAgent(tool + "/" + client.Version)}
+	if baseURL != "" {
+		opts = append(opts, client.WithBaseURL(baseURL))
 	}
-	return []string{Identity}
+	return opts
+}
+
+// ParseTypes reads a comma-separated list of binding types.
+func ParseTypes(s string) ([]chat.BindingType, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []chat.BindingType
+	for _, part := range strings.Split(s, ",") {
+		t := chat.BindingType(strings.TrimSpace(part))
+		if !t.Known() {
+			return nil, fmt.Errorf("-type: %q is not a binding type (apn, gcm, fcm)", part)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
