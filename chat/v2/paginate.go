@@ -244,21 +244,74 @@ func (ch *pageChain) adoptUserSID(raw string) {
 }
 
 // Pages iterates over the pages of the user's bindings, following
-// next_page_url until the last page. An error ends the sequence. Breaking
-// out of the loop stops fetching.
+// next_page_url until the last page, or the page that reaches params.Limit.
+// An error ends the sequence. Breaking out of the loop stops fetching; with
+// params.Prefetch, the page being fetched ahead is cancelled and its
+// goroutine waited for before the loop returns.
 func (f UserBindings) Pages(ctx context.Context, params *UserBindingListParams) iter.Seq2[*UserBindingPage, error] {
 	return func(yield func(*UserBindingPage, error) bool) {
+		_, limit, err := params.prepared()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		prefetch := params != nil && params.Prefetch
+		var ahead *prefetcher
+		defer func() { ahead.stop() }()
 		page, err := f.FirstPage(ctx, params)
-		for {
+		for seen := 0; ; {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if !yield(page, nil) || page.Meta.NextPageURL == "" {
+			seen += len(page.Bindings)
+			more := page.Meta.NextPageURL != "" && (limit == 0 || seen < limit)
+			if more && prefetch {
+				ahead = fetchAhead(ctx, page)
+			}
+			if !yield(page, nil) || !more {
 				return
 			}
-			page, err = page.Next(ctx)
+			if ahead != nil {
+				page, err = ahead.wait()
+				ahead = nil
+			} else {
+				page, err = page.Next(ctx)
+			}
 		}
+	}
+}
+
+// prefetcher fetches one page in the background.
+type prefetcher struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	page   *UserBindingPage
+	err    error
+}
+
+func fetchAhead(ctx context.Context, p *UserBindingPage) *prefetcher {
+	ctx, cancel := context.WithCancel(ctx)
+	pf := &prefetcher{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(pf.done)
+		pf.page, pf.err = p.Next(ctx)
+	}()
+	return pf
+}
+
+func (pf *prefetcher) wait() (*UserBindingPage, error) {
+	<-pf.done
+	pf.cancel()
+	return pf.page, pf.err
+}
+
+// stop abandons the fetch and waits for its goroutine, so none outlives
+// the loop.
+func (pf *prefetcher) stop() {
+	if pf != nil {
+		pf.cancel()
+		<-pf.done
 	}
 }
 

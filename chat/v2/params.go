@@ -24,6 +24,11 @@ type UserBindingListParams struct {
 	// PageSize is 0, a Limit also sets the page size to min(Limit, 1000), so
 	// a small Limit costs one small request.
 	Limit int `url:"-"`
+	// Prefetch fetches the next page while the caller works on the current
+	// one, hiding the API's latency behind the caller's. It costs one
+	// goroutine per listing, stopped and waited for when the loop ends, and
+	// at most one page fetched and not used when the caller breaks early.
+	Prefetch bool `url:"-"`
 }
 
 // prepared validates p and returns the query to send and the limit, without
