@@ -44,6 +44,38 @@ type decoder struct {
 	slab     []UserBinding
 	strs     []string
 	types    []string // scratch for one binding's message types
+	lastLen  int      // bindings on the previous page, to size the next
+
+	// The strings unique to one binding (its SID, endpoint and URL) are
+	// gathered here and become one string allocation, shared by substrings,
+	// when the binding's object ends: one allocation instead of three, and
+	// none of it shared with any other binding.
+	own     []byte
+	pending []pendingString
+}
+
+type pendingString struct {
+	dst        *string
+	start, end int
+}
+
+// keep schedules b to be copied into *dst when the binding ends.
+func (d *decoder) keep(dst *string, b []byte) {
+	start := len(d.own)
+	d.own = append(d.own, b...)
+	d.pending = append(d.pending, pendingString{dst, start, len(d.own)})
+}
+
+// settle makes the one allocation for the binding just decoded.
+func (d *decoder) settle() {
+	if len(d.pending) == 0 {
+		return
+	}
+	all := string(d.own)
+	for _, p := range d.pending {
+		*p.dst = all[p.start:p.end]
+	}
+	d.own, d.pending = d.own[:0], d.pending[:0]
 }
 
 // maxInterned bounds the interning table; past it the table starts over.
@@ -53,6 +85,9 @@ const maxInterned = 4096
 // bytes: account, service, user and credential SIDs, identities and message
 // types repeat on every binding of a page.
 func (d *decoder) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
 	if s, ok := d.interned[string(b)]; ok {
 		return s
 	}
@@ -100,7 +135,7 @@ func (d *decoder) fail(field string, err error) error {
 // reports whether the object had any field of a binding.
 func (d *decoder) single(data []byte, b *UserBinding) (bool, error) {
 	d.sc.Reset(data)
-	known, err := d.binding(b, "")
+	known, err := d.binding(b, -1)
 	if err == nil {
 		err = d.sc.End()
 	}
@@ -162,7 +197,7 @@ func (d *decoder) bindings(dst *[]*UserBinding) error {
 	if err := d.sc.BeginArray(); err != nil {
 		return err
 	}
-	out := make([]*UserBinding, 0, 64)
+	out := make([]*UserBinding, 0, max(d.lastLen, 16))
 	for i := 0; ; i++ {
 		more, err := d.sc.NextElement()
 		if err != nil {
@@ -170,10 +205,11 @@ func (d *decoder) bindings(dst *[]*UserBinding) error {
 		}
 		if !more {
 			*dst = out
+			d.lastLen = len(out)
 			return nil
 		}
 		b := d.newBinding()
-		if _, err := d.binding(b, "bindings["+strconv.Itoa(i)+"]."); err != nil {
+		if _, err := d.binding(b, i); err != nil {
 			return err
 		}
 		out = append(out, b)
@@ -196,15 +232,15 @@ func (d *decoder) meta(m *PageMeta) error {
 		case "page_size":
 			field, err = "page_size", d.int(&m.PageSize)
 		case "first_page_url":
-			field, err = "first_page_url", d.string(&m.FirstPageURL, false)
+			field, err = "first_page_url", d.string(&m.FirstPageURL)
 		case "previous_page_url":
-			field, err = "previous_page_url", d.string(&m.PreviousPageURL, false)
+			field, err = "previous_page_url", d.string(&m.PreviousPageURL)
 		case "url":
-			field, err = "url", d.string(&m.URL, false)
+			field, err = "url", d.string(&m.URL)
 		case "next_page_url":
-			field, err = "next_page_url", d.string(&m.NextPageURL, false)
+			field, err = "next_page_url", d.string(&m.NextPageURL)
 		case "key":
-			field, err = "key", d.string(&m.Key, false)
+			field, err = "key", d.string(&m.Key)
 		default:
 			field, err = string(key), d.sc.Skip()
 		}
@@ -242,42 +278,65 @@ func errorDocument(data []byte, r client.Request, resp *client.Response, otherwi
 }
 
 // binding decodes one binding object, reporting how many known fields it
-// had. prefix names the binding in errors, such as "bindings[3].".
-func (d *decoder) binding(b *UserBinding, prefix string) (known int, err error) {
+// had. index is its position in a page's bindings, or -1 for a fetched
+// binding; errors name it ("bindings[3].sid").
+func (d *decoder) binding(b *UserBinding, index int) (known int, err error) {
+	d.own, d.pending = d.own[:0], d.pending[:0]
 	if err := d.sc.BeginObject(); err != nil {
-		return 0, d.fail(trimDot(prefix), err)
+		return 0, d.fail(fieldName(index, ""), err)
 	}
 	for {
 		key, more, err := d.sc.NextKey()
 		if err != nil {
-			return known, d.fail(trimDot(prefix), err)
+			return known, d.fail(fieldName(index, ""), err)
 		}
 		if !more {
+			d.settle()
 			return known, nil
 		}
 		known++
-		var field string
+		var v []byte
+		field := ""
 		switch string(key) {
 		case "sid":
-			field, err = "sid", decodeSID(d, bindingRule, &b.SID, false)
+			field = "sid"
+			if v, err = d.sid(bindingRule); err == nil {
+				d.keep((*string)(&b.SID), v)
+			}
 		case "account_sid":
-			field, err = "account_sid", decodeSID(d, accountRule, &b.AccountSID, true)
+			field = "account_sid"
+			v, err = d.sid(accountRule)
+			b.AccountSID = AccountSID(d.intern(v))
 		case "service_sid":
-			field, err = "service_sid", decodeSID(d, serviceRule, &b.ServiceSID, true)
+			field = "service_sid"
+			v, err = d.sid(serviceRule)
+			b.ServiceSID = ServiceSID(d.intern(v))
 		case "user_sid":
-			field, err = "user_sid", decodeSID(d, userRule, &b.UserSID, true)
+			field = "user_sid"
+			v, err = d.sid(userRule)
+			b.UserSID = UserSID(d.intern(v))
 		case "credential_sid":
-			field, err = "credential_sid", decodeSID(d, credentialRule, &b.CredentialSID, true)
+			field = "credential_sid"
+			v, err = d.sid(credentialRule)
+			b.CredentialSID = CredentialSID(d.intern(v))
 		case "date_created":
 			field, err = "date_created", d.time(&b.DateCreated)
 		case "date_updated":
 			field, err = "date_updated", d.time(&b.DateUpdated)
 		case "endpoint":
-			field, err = "endpoint", d.string(&b.Endpoint, false)
+			field = "endpoint"
+			if v, err = d.text(); err == nil {
+				d.keep(&b.Endpoint, v)
+			}
 		case "identity":
-			field, err = "identity", d.string(&b.Identity, true)
+			field = "identity"
+			v, err = d.text()
+			b.Identity = d.intern(v)
 		case "url":
-			field, err = "url", d.string(&b.URL, false)
+			field = "url"
+			if v, err = d.text(); err == nil {
+				d.keep(&b.URL, v)
+			}
 		case "binding_type":
 			field, err = "binding_type", d.bindingType(&b.BindingType)
 		case "message_types":
@@ -287,37 +346,35 @@ func (d *decoder) binding(b *UserBinding, prefix string) (known int, err error) 
 			field, err = string(key), d.sc.Skip()
 		}
 		if err != nil {
-			return known, d.fail(prefix+field, err)
+			return known, d.fail(fieldName(index, field), err)
 		}
 	}
 }
 
-func trimDot(prefix string) string {
-	if n := len(prefix); n > 0 && prefix[n-1] == '.' {
-		return prefix[:n-1]
+// fieldName names a field for an error. It is built only when there is an
+// error: building it for every binding cost two allocations each.
+func fieldName(index int, field string) string {
+	if index < 0 {
+		return field
 	}
-	return prefix
+	name := "bindings[" + strconv.Itoa(index) + "]"
+	if field != "" {
+		name += "." + field
+	}
+	return name
 }
 
-// decodeSID reads a nullable SID and checks it against its pattern.
-func decodeSID[T ~string](d *decoder, r sidRule, dst *T, intern bool) error {
-	if null, err := d.sc.Null(); null || err != nil {
-		*dst = ""
-		return err
-	}
-	b, err := d.sc.String()
-	if err != nil {
-		return err
+// sid reads a nullable SID and checks it against its pattern; null gives
+// nil. The bytes are valid until the next read.
+func (d *decoder) sid(r sidRule) ([]byte, error) {
+	b, err := d.text()
+	if err != nil || b == nil {
+		return nil, err
 	}
 	if !sid.Valid(r.prefix, b) {
-		return fmt.Errorf("%s %s", quoteShort(b), r.rule)
+		return nil, fmt.Errorf("%s %s", quoteShort(b), r.rule)
 	}
-	if intern {
-		*dst = T(d.intern(b))
-	} else {
-		*dst = T(b)
-	}
-	return nil
+	return b, nil
 }
 
 func quoteShort(b []byte) string {
@@ -327,21 +384,24 @@ func quoteShort(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-func (d *decoder) string(dst *string, intern bool) error {
+// text reads a nullable string; null gives nil, "" a non-nil empty slice.
+// The bytes are valid until the next read.
+func (d *decoder) text() ([]byte, error) {
 	if null, err := d.sc.Null(); null || err != nil {
-		*dst = ""
-		return err
+		return nil, err
 	}
 	b, err := d.sc.String()
-	if err != nil {
-		return err
+	if b == nil && err == nil {
+		b = []byte{}
 	}
-	if intern {
-		*dst = d.intern(b)
-	} else {
-		*dst = string(b)
-	}
-	return nil
+	return b, err
+}
+
+// string reads a nullable string into a new string.
+func (d *decoder) string(dst *string) error {
+	b, err := d.text()
+	*dst = string(b)
+	return err
 }
 
 func (d *decoder) bindingType(dst *BindingType) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/twiliochat/twiliochat-go/client"
 )
@@ -184,6 +185,21 @@ func TestInterningSharesRepeatedStrings(t *testing.T) {
 	a, b := p.Bindings[0], p.Bindings[1]
 	if unsafeStringData(string(a.AccountSID)) != unsafeStringData(string(b.AccountSID)) || unsafeStringData(a.Identity) != unsafeStringData(b.Identity) {
 		t.Error("repeated SIDs and identities are not shared")
+	}
+	// A binding's own strings share one allocation, which no other binding
+	// points into: keeping one binding keeps nothing of its neighbours.
+	own := func(b *UserBinding) (uintptr, uintptr) {
+		lo := uintptr(unsafe.Pointer(unsafeStringData(string(b.SID))))
+		return lo, lo + uintptr(len(b.SID)+len(b.Endpoint)+len(b.URL))
+	}
+	alo, ahi := own(a)
+	for _, s := range []string{a.Endpoint, a.URL} {
+		if p := uintptr(unsafe.Pointer(unsafeStringData(s))); p < alo || p >= ahi {
+			t.Errorf("%q is not in the binding's own allocation", s)
+		}
+	}
+	if blo, _ := own(b); blo >= alo && blo < ahi {
+		t.Error("two bindings share an allocation")
 	}
 	a.MessageTypes = append(a.MessageTypes, "extra")
 	if len(b.MessageTypes) != 2 || b.MessageTypes[0] != "new_message" {
