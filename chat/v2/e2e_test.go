@@ -220,6 +220,15 @@ func TestE2EHundredPagesOneConnection(t *testing.T) {
 	if st := f.srv.Stats(); len(got) != 100 || st.Requests != 100 || st.Connections != 1 {
 		t.Fatalf("%d bindings, stats %+v: want 100 requests on 1 connection", len(got), st)
 	}
+	// Removals, 204s with no body, reuse it too.
+	for _, sid := range got {
+		if err := f.bindings()(sid).Remove(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := f.srv.Stats(); st.Requests != 200 || st.Connections != 1 {
+		t.Fatalf("stats %+v after 100 removals: want 200 requests on 1 connection", st)
+	}
 }
 
 func TestE2ECutConnectionMidPage(t *testing.T) {
