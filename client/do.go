@@ -80,6 +80,17 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 			return nil
 		}
 		body.Truncate(mark)
+		// A declared length decides up front: too large is refused before
+		// a byte is read, and anything else is allocated once, exactly
+		// (MinRead more so ReadFrom need not grow to see EOF). Only a body
+		// of unknown length grows by doubling, to at most twice the limit.
+		if resp.ContentLength > c.maxBody {
+			st.fatal = ErrResponseTooLarge
+			return st.fatal
+		}
+		if resp.ContentLength > 0 {
+			body.Grow(int(resp.ContentLength) + bytes.MinRead)
+		}
 		n, err := body.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 package chattest
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -32,8 +32,10 @@ type Fault struct {
 
 	// Latency delays the answer.
 	Latency time.Duration
-	// CutBody serves the request, then closes the connection halfway
-	// through the body, as a reset connection does.
+	// CutBody serves the request (a DELETE removes the binding), then
+	// closes the connection halfway through the response, as a reset
+	// connection does: mid-body, or mid-headers for a response without a
+	// body such as a 204.
 	CutBody bool
 }
 
@@ -120,8 +122,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 	return false
 }
 
-// cutBody serves r in full into memory, then writes the headers and half
-// the body to the raw connection and closes it.
+// cutBody serves r in full into memory, then writes the first half of the
+// serialized response to the raw connection and closes it.
 func (s *Server) cutBody(w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
 	for k, v := range w.Header() {
@@ -138,12 +140,14 @@ func (s *Server) cutBody(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	var full bytes.Buffer
 	body := rec.Body.Bytes()
-	bw := bufio.NewWriter(conn)
-	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
-	rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_ = rec.Header().Write(bw)
-	_, _ = bw.WriteString("\r\n")
-	_, _ = bw.Write(body[:len(body)/2])
-	_ = bw.Flush()
+	fmt.Fprintf(&full, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
+	if rec.Code != http.StatusNoContent {
+		rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	_ = rec.Header().Write(&full)
+	full.WriteString("\r\n")
+	full.Write(body)
+	_, _ = conn.Write(full.Bytes()[:full.Len()/2])
 }
