@@ -68,6 +68,7 @@ func TestReservedIdentitiesReachTheEmulatorExactly(t *testing.T) {
 	if len(ids) < 60 {
 		t.Fatalf("only %d identities tried", len(ids))
 	}
+	t.Logf("%d identities fetched, listed and removed exactly", len(ids))
 }
 
 // fakeAPI serves one handler on loopback and returns a client for it with
@@ -371,5 +372,35 @@ func TestNoGoroutineOutlivesAListing(t *testing.T) {
 		if n := ourGoroutines(t); n != 0 {
 			t.Fatalf("prefetch=%v: %d goroutines running this module's code after the loops ended", prefetch, n)
 		}
+	}
+}
+
+func TestRateLimitStormBeyondTheCap(t *testing.T) {
+	t.Parallel()
+	srv := chattest.NewServer()
+	defer srv.Close()
+	u := srv.AddService().AddUser("stormy")
+	sid := u.AddBinding(chattest.Binding{})
+	svc := string(u.Bindings()[0].ServiceSID)
+	srv.Inject(chattest.Fault{Status: 429, RetryAfter: "120", Times: 100})
+	c, _ := srv.Client(client.WithRetryAfterLimit(10 * time.Second))
+	start := time.Now()
+	_, err := chat.New(c).Services(svc).Users("stormy").UserBindings(sid).Fetch(context.Background())
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) || apiErr.RetryAfter != 2*time.Minute || apiErr.Code != 20429 || srv.Stats().Requests != 1 {
+		t.Fatalf("err = %v after %d requests", err, srv.Stats().Requests)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("the client waited on a Retry-After beyond its cap")
+	}
+	// Within the cap, the storm is waited out.
+	srv2 := chattest.NewServer()
+	defer srv2.Close()
+	u2 := srv2.AddService().AddUser("stormy")
+	sid2 := u2.AddBinding(chattest.Binding{})
+	srv2.Inject(chattest.Fault{Status: 429, RetryAfter: "0", Times: 4})
+	c2, _ := srv2.Client()
+	if _, err := chat.New(c2).Services(string(u2.Bindings()[0].ServiceSID)).Users("stormy").UserBindings(sid2).Fetch(context.Background()); err != nil || srv2.Stats().Requests != 5 {
+		t.Fatalf("err = %v after %d requests", err, srv2.Stats().Requests)
 	}
 }
