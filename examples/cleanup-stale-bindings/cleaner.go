@@ -52,10 +52,10 @@ func (c *cleaner) stale(b *chat.UserBinding) bool {
 	if b.SID == "" || b.DateUpdated.IsZero() || !b.DateUpdated.Before(c.cutoff) {
 		return false
 	}
-	if len(c.cfg.types) == 0 {
+	if len(c.cfg.Types) == 0 {
 		return true
 	}
-	for _, t := range c.cfg.types {
+	for _, t := range c.cfg.Types {
 		if b.BindingType == t {
 			return true
 		}
@@ -100,7 +100,7 @@ func (c *cleaner) run(ctx context.Context, users []string) {
 // for passing reasons, and queues the stale ones.
 func (c *cleaner) scan(ctx context.Context, user string, jobs chan<- job) {
 	bindings := c.service.Users(user).UserBindings
-	params := &chat.UserBindingListParams{BindingType: c.cfg.types, PageSize: c.cfg.pageSize}
+	params := &chat.UserBindingListParams{BindingType: c.cfg.Types, PageSize: c.cfg.PageSize}
 	page, err := retry(ctx, &c.limit, &c.throttled, func() (*chat.UserBindingPage, error) { return bindings.FirstPage(ctx, params) })
 	for err == nil && page != nil {
 		for _, b := range page.Bindings {

@@ -32,7 +32,6 @@ import (
 	"os/signal"
 	"time"
 
-	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/client"
 	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
@@ -45,33 +44,24 @@ func main() {
 }
 
 type config struct {
-	service     string
+	cli.Flags
 	olderThan   time.Duration
-	types       []chat.BindingType
-	file        string
 	apply       bool
 	concurrency int
-	pageSize    int
-	baseURL     string
 	progress    time.Duration // between progress lines when stderr is not a terminal
 	retryWait   time.Duration // shortest backoff
 }
 
 func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	cfg := config{retryWait: 100 * time.Millisecond}
-	var types string
 	dryRun := true
 	fs := flag.NewFlagSet("cleanup-stale-bindings", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.service, "service", "", "Chat service SID (IS…); required with real credentials")
+	cfg.Register(fs)
 	fs.DurationVar(&cfg.olderThan, "older-than", 0, "remove bindings whose date_updated is older than this, e.g. 720h (required)")
-	fs.StringVar(&types, "type", "", "only these binding types, comma-separated: apn,gcm,fcm")
-	fs.StringVar(&cfg.file, "file", "", `read users from this file, one per line ("-" for stdin)`)
 	fs.BoolVar(&dryRun, "dry-run", true, "print what would be removed and remove nothing (the default)")
 	fs.BoolVar(&cfg.apply, "apply", false, "remove the matching bindings")
 	fs.IntVar(&cfg.concurrency, "concurrency", 4, "removals in flight at once, 1 to 64")
-	fs.IntVar(&cfg.pageSize, "page-size", chat.MaxPageSize, "bindings per list request, 1 to 1000")
-	fs.StringVar(&cfg.baseURL, "base-url", "", "send requests here instead of https://chat.twilio.com (a proxy or an emulator)")
 	fs.DurationVar(&cfg.progress, "progress", 5*time.Second, "interval between progress lines when stderr is not a terminal")
 	fs.DurationVar(&cfg.retryWait, "retry-wait", 100*time.Millisecond, "shortest wait before retrying; waits grow from it")
 	fs.Usage = func() {
@@ -93,7 +83,7 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 		err = errors.New("-progress and -retry-wait must be positive")
 	}
 	if err == nil {
-		cfg.types, err = cli.ParseTypes(types)
+		err = cfg.Parsed()
 	}
 	return &cfg, fs.Args(), err
 }
@@ -112,18 +102,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
-	opts := append(cli.ClientOptions(cfg.baseURL, "cleanup-stale-bindings"),
+	opts := append(cli.ClientOptions(cfg.BaseURL, "cleanup-stale-bindings"),
 		client.WithMaxRetries(6),
 		client.WithRetryWait(cfg.retryWait, 50*cfg.retryWait),
 		client.WithRetryAfterLimit(2*time.Minute),
 	)
-	env, err := cli.Connect(stderr, cfg.service, cli.SeedUsers(12, 120), opts...)
+	env, err := cli.Connect(stderr, cfg.Service, cli.SeedUsers(12, 120), opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
 		return 2
 	}
 	defer env.Close()
-	users, err = cli.Users(users, cfg.file, stdin, env.Users)
+	users, err = cli.Users(users, cfg.File, stdin, env.Users)
 	if err != nil {
 		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
 		return 2

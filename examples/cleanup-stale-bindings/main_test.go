@@ -18,6 +18,7 @@ import (
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
 // world is an emulator with users whose bindings are half stale (updated
@@ -235,7 +236,7 @@ func TestRemovedMeanwhileCountsAsGone(t *testing.T) {
 func TestStaleNeedsEveryFilter(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	c := &cleaner{cfg: &config{types: []chat.BindingType{chat.BindingTypeAPN}}, cutoff: now.Add(-time.Hour)}
+	c := &cleaner{cfg: &config{Flags: cli.Flags{Types: []chat.BindingType{chat.BindingTypeAPN}}}, cutoff: now.Add(-time.Hour)}
 	old := now.Add(-2 * time.Hour)
 	cases := []struct {
 		b    chat.UserBinding

@@ -38,27 +38,18 @@ func main() {
 }
 
 type config struct {
-	service   string
-	types     []chat.BindingType
+	cli.Flags
 	jsonOut   bool
 	endpoints bool
-	file      string
-	pageSize  int
-	baseURL   string
 }
 
 func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	var cfg config
-	var types string
 	fs := flag.NewFlagSet("list-bindings", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.service, "service", "", "Chat service SID (IS…); required with real credentials")
-	fs.StringVar(&types, "type", "", "only these binding types, comma-separated: apn,gcm,fcm")
+	cfg.Register(fs)
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print JSON lines instead of a table")
 	fs.BoolVar(&cfg.endpoints, "endpoints", false, "include device endpoints (personal data) in the output")
-	fs.StringVar(&cfg.file, "file", "", `read users from this file, one per line ("-" for stdin)`)
-	fs.IntVar(&cfg.pageSize, "page-size", chat.MaxPageSize, "bindings per request, 1 to 1000")
-	fs.StringVar(&cfg.baseURL, "base-url", "", "send requests here instead of https://chat.twilio.com (a proxy or an emulator)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: list-bindings [flags] [user …]")
 		fs.PrintDefaults()
@@ -66,8 +57,7 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	var err error
-	if cfg.types, err = cli.ParseTypes(types); err != nil {
+	if err := cfg.Parsed(); err != nil {
 		return nil, nil, err
 	}
 	return &cfg, fs.Args(), nil
@@ -81,13 +71,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
-	env, err := cli.Connect(stderr, cfg.service, cli.SeedUsers(12, 120), cli.ClientOptions(cfg.baseURL, "list-bindings")...)
+	env, err := cli.Connect(stderr, cfg.Service, cli.SeedUsers(12, 120), cli.ClientOptions(cfg.BaseURL, "list-bindings")...)
 	if err != nil {
 		fmt.Fprintln(stderr, "list-bindings:", err)
 		return 2
 	}
 	defer env.Close()
-	users, err = cli.Users(users, cfg.file, stdin, env.Users)
+	users, err = cli.Users(users, cfg.File, stdin, env.Users)
 	if err != nil {
 		fmt.Fprintln(stderr, "list-bindings:", err)
 		return 2
@@ -99,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !cfg.jsonOut {
 		p.header()
 	}
-	params := &chat.UserBindingListParams{BindingType: cfg.types, PageSize: cfg.pageSize}
+	params := &chat.UserBindingListParams{BindingType: cfg.Types, PageSize: cfg.PageSize}
 	counts := map[chat.BindingType]int{}
 	total, failed := 0, 0
 	for _, user := range users {
