@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	c := newCleaner(cfg, env.API.Services(env.ServiceSID), stdout)
-	stopProgress := startProgress(c, stderr, cfg.progress)
+	stopProgress := startProgress(c, stderr, cli.IsTerminal(stderr), cfg.progress)
 	c.run(ctx, users)
 	stopProgress()
 	c.summary(stdout, ctx.Err() != nil)

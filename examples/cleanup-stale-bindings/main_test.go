@@ -385,3 +385,24 @@ func TestRetryNeverGivesUpOnRateLimits(t *testing.T) {
 		t.Fatal("retry went on after cancellation")
 	}
 }
+
+func TestProgressModes(t *testing.T) {
+	t.Parallel()
+	c := newCleaner(&config{retryWait: time.Millisecond}, chat.ServiceHandle{}, &bytes.Buffer{})
+	c.scanned.Store(42)
+	c.removed.Store(7)
+	for _, tty := range []bool{true, false} {
+		var w bytes.Buffer
+		stop := startProgress(c, &w, tty, 20*time.Millisecond)
+		time.Sleep(600 * time.Millisecond)
+		stop()
+		out := w.String()
+		lines := strings.Count(out, "progress: scanned 42  matched 0  removed 7")
+		if tty && (lines < 2 || !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1) {
+			t.Errorf("terminal: %q", out)
+		}
+		if !tty && (lines < 2 || strings.Contains(out, "\r") || strings.Count(out, "\n") != lines) {
+			t.Errorf("pipe: %q", out)
+		}
+	}
+}

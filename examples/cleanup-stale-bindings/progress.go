@@ -5,15 +5,13 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
 // startProgress reports progress on w until the returned function is
-// called: redrawn in place four times a second on a terminal, one line every
-// interval otherwise (a log file should not fill with carriage returns).
-func startProgress(c *cleaner, w io.Writer, interval time.Duration) (stop func()) {
-	tty := cli.IsTerminal(w)
+// called: redrawn in place four times a second on a terminal (tty), one line
+// every interval otherwise (a log file should not fill with carriage
+// returns).
+func startProgress(c *cleaner, w io.Writer, tty bool, interval time.Duration) (stop func()) {
 	if tty {
 		interval = 250 * time.Millisecond
 	}
