@@ -136,10 +136,12 @@ func (c *Client) url(r Request) string {
 // limitError says how large a body may be, and how to allow a larger one.
 type limitError struct{ limit int64 }
 
+// Error gives the limit and the option that raises it.
 func (e *limitError) Error() string {
 	return "response body larger than the limit of " + formatBytes(e.limit) + " (raise it with client.WithMaxResponseBytes)"
 }
 
+// Unwrap makes errors.Is(err, ErrResponseTooLarge) true.
 func (e *limitError) Unwrap() error { return ErrResponseTooLarge }
 
 func formatBytes(n int64) string {

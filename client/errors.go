@@ -42,6 +42,8 @@ type Error struct {
 	Body string
 }
 
+// Error describes the failed call: method, path, status, Twilio's code and
+// message, what to check, and the request ID to quote to Twilio support.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "twilio: %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
@@ -162,6 +164,7 @@ type RequestError struct {
 	Err      error
 }
 
+// Error describes the request and the cause.
 func (e *RequestError) Error() string {
 	s := fmt.Sprintf("twilio: %s %s: %v", e.Method, e.Path, e.Err)
 	if e.Attempts > 1 {
@@ -170,6 +173,7 @@ func (e *RequestError) Error() string {
 	return s
 }
 
+// Unwrap returns the cause, such as context.DeadlineExceeded.
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // ValidationError is an input rejected before any request was sent.
@@ -179,6 +183,7 @@ type ValidationError struct {
 	Rule  string // what a valid value looks like
 }
 
+// Error names the parameter, the (shortened) value and the rule.
 func (e *ValidationError) Error() string {
 	v := e.Value
 	if len(v) > 64 {
@@ -196,6 +201,7 @@ type ConfigError struct {
 	Problem string
 }
 
+// Error says which setting is wrong and how to fix it.
 func (e *ConfigError) Error() string {
 	return "twilio: configuration: " + e.Setting + " " + e.Problem
 }

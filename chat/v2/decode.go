@@ -19,6 +19,7 @@ type DecodeError struct {
 	Err   error
 }
 
+// Error says which field could not be decoded and why.
 func (e *DecodeError) Error() string {
 	if e.Field == "" {
 		return "chat: decoding response: " + e.Err.Error()
@@ -26,6 +27,7 @@ func (e *DecodeError) Error() string {
 	return "chat: decoding response: field " + e.Field + ": " + e.Err.Error()
 }
 
+// Unwrap returns the underlying problem, such as a *jsonscan.SyntaxError.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 var (

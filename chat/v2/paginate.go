@@ -46,6 +46,7 @@ type PageURLError struct {
 	Problem string
 }
 
+// Error names the URL (shortened) and why it was refused.
 func (e *PageURLError) Error() string {
 	u := e.URL
 	if len(u) > 200 {

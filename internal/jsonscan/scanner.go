@@ -25,6 +25,7 @@ type SyntaxError struct {
 	Msg    string // what was wrong
 }
 
+// Error gives the offset and the problem.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
 }
