@@ -22,19 +22,24 @@ type result struct {
 	raw    string
 }
 
-// call sends one raw request to the emulator with the given basic auth.
+// call sends one raw request to the emulator with the given basic auth,
+// through the server's own client: a shared pool could hand a request a
+// dead connection to an earlier test's server on a reused port. It reports
+// failures with t.Errorf (status 0), so goroutines may use it.
 func call(t *testing.T, s *Server, method, pathAndQuery, user, pass string) result {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+pathAndQuery, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("%s %s: %v", method, pathAndQuery, err)
+		return result{}
 	}
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.ts.Client().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("%s %s: %v", method, pathAndQuery, err)
+		return result{}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -246,7 +251,7 @@ func TestFaults(t *testing.T) {
 	}
 
 	s.Inject(Fault{CutBody: true})
-	resp, err := http.DefaultClient.Do(func() *http.Request {
+	resp, err := s.ts.Client().Do(func() *http.Request {
 		req, _ := http.NewRequest("GET", s.URL+list, nil)
 		req.SetBasicAuth(s.AccountSID, s.AuthToken)
 		return req
