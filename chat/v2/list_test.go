@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -217,8 +218,8 @@ func TestNextPageURLSafety(t *testing.T) {
 				queries = append(queries, r.URL.RawQuery)
 				next := "null"
 				if len(queries) == 1 {
-					b, _ := jsonString(tc.next)
-					next = b
+					b, _ := json.Marshal(tc.next)
+					next = string(b)
 				}
 				return httpmock.NewStringResponse(200, `{"meta":{"page":0,"page_size":1,"next_page_url":`+next+`,"key":"bindings"},"bindings":[`+bindingJSON(len(queries), "apn")+`]}`), nil
 			})
@@ -259,8 +260,6 @@ func TestNextPageURLMayNameTheUserBySID(t *testing.T) {
 		t.Errorf("%d requests went to the SID path; the listing must stay on the path it was asked for", pg.count())
 	}
 }
-
-func jsonString(s string) (string, error) { return fmt.Sprintf("%q", s), nil }
 
 func TestLoopAcrossPagesIsDetected(t *testing.T) {
 	t.Parallel()

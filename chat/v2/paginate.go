@@ -200,15 +200,31 @@ func samePath(a, b string) bool {
 
 // FirstPage fetches the first page of the user's bindings.
 func (f UserBindings) FirstPage(ctx context.Context, params *UserBindingListParams) (*UserBindingPage, error) {
-	ref := f.ref()
-	if err := ref.check(); err != nil {
-		return nil, err
-	}
-	q, _, err := params.prepared()
+	l, err := f.plan(params)
 	if err != nil {
 		return nil, err
 	}
-	return newChain(ref).fetch(ctx, q, 0)
+	return newChain(l.ref).fetch(ctx, l.query, 0)
+}
+
+// listing is a listing request validated and encoded once per call.
+type listing struct {
+	ref      userRef
+	query    string
+	limit    int
+	prefetch bool
+}
+
+func (f UserBindings) plan(params *UserBindingListParams) (listing, error) {
+	ref := f.ref()
+	if err := ref.check(); err != nil {
+		return listing{}, err
+	}
+	q, limit, err := params.prepared()
+	if err != nil {
+		return listing{}, err
+	}
+	return listing{ref: ref, query: q, limit: limit, prefetch: params != nil && params.Prefetch}, nil
 }
 
 // PageFromURL fetches the page at pageURL, a Meta.NextPageURL saved from an
@@ -251,34 +267,39 @@ func (ch *pageChain) adoptUserSID(raw string) {
 // goroutine waited for before the loop returns.
 func (f UserBindings) Pages(ctx context.Context, params *UserBindingListParams) iter.Seq2[*UserBindingPage, error] {
 	return func(yield func(*UserBindingPage, error) bool) {
-		_, limit, err := params.prepared()
+		l, err := f.plan(params)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		prefetch := params != nil && params.Prefetch
-		var ahead *prefetcher
-		defer func() { ahead.stop() }()
-		page, err := f.FirstPage(ctx, params)
-		for seen := 0; ; {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			seen += len(page.Bindings)
-			more := page.Meta.NextPageURL != "" && (limit == 0 || seen < limit)
-			if more && prefetch {
-				ahead = fetchAhead(ctx, page)
-			}
-			if !yield(page, nil) || !more {
-				return
-			}
-			if ahead != nil {
-				page, err = ahead.wait()
-				ahead = nil
-			} else {
-				page, err = page.Next(ctx)
-			}
+		l.pages(ctx, yield)
+	}
+}
+
+// pages yields the listing's pages until the last one, the one that
+// reaches the limit, an error, or yield returning false.
+func (l listing) pages(ctx context.Context, yield func(*UserBindingPage, error) bool) {
+	var ahead *prefetcher
+	defer func() { ahead.stop() }()
+	page, err := newChain(l.ref).fetch(ctx, l.query, 0)
+	for seen := 0; ; {
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		seen += len(page.Bindings)
+		more := page.Meta.NextPageURL != "" && (l.limit == 0 || seen < l.limit)
+		if more && l.prefetch {
+			ahead = fetchAhead(ctx, page)
+		}
+		if !yield(page, nil) || !more {
+			return
+		}
+		if ahead != nil {
+			page, err = ahead.wait()
+			ahead = nil
+		} else {
+			page, err = page.Next(ctx)
 		}
 	}
 }
@@ -330,25 +351,26 @@ func (pf *prefetcher) stop() {
 //	}
 func (f UserBindings) List(ctx context.Context, params *UserBindingListParams) iter.Seq2[*UserBinding, error] {
 	return func(yield func(*UserBinding, error) bool) {
-		_, limit, err := params.prepared()
+		l, err := f.plan(params)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		n := 0
-		for page, err := range f.Pages(ctx, params) {
+		l.pages(ctx, func(page *UserBindingPage, err error) bool {
 			if err != nil {
 				yield(nil, err)
-				return
+				return false
 			}
 			for _, b := range page.Bindings {
 				if !yield(b, nil) {
-					return
+					return false
 				}
-				if n++; limit > 0 && n >= limit {
-					return
+				if n++; l.limit > 0 && n >= l.limit {
+					return false
 				}
 			}
-		}
+			return true
+		})
 	}
 }

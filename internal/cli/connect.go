@@ -21,7 +21,6 @@ const Identity = "Jane Doe/ops@example.com"
 // Env is where an example program talks to.
 type Env struct {
 	API        *chat.API
-	Client     *client.Client
 	ServiceSID string
 	Users      []string // the seeded identities, in emulator mode
 	Emulator   *chattest.Server
@@ -53,7 +52,7 @@ func Connect(w io.Writer, service string, seed func(*chattest.Service) []string,
 			return nil, err
 		}
 		fmt.Fprintf(w, "Using the API at %s as %s.\n", c.BaseURL(), c.AccountSID())
-		return &Env{API: chat.New(c), Client: c, ServiceSID: service}, nil
+		return &Env{API: chat.New(c), ServiceSID: service}, nil
 	}
 	srv := chattest.NewServer()
 	svc := srv.AddService()
@@ -64,7 +63,7 @@ func Connect(w io.Writer, service string, seed func(*chattest.Service) []string,
 		return nil, err
 	}
 	fmt.Fprintf(w, "No TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN set: using the in-process emulator at %s with demo data.\n", srv.URL)
-	return &Env{API: chat.New(c), Client: c, ServiceSID: svc.SID, Users: users, Emulator: srv}, nil
+	return &Env{API: chat.New(c), ServiceSID: svc.SID, Users: users, Emulator: srv}, nil
 }
 
 // ClientOptions are the client options every tool uses: a base URL when
