@@ -30,7 +30,12 @@ func TestNewConfiguration(t *testing.T) {
 		{"ipv6 loopback http", []Option{creds, WithBaseURL("http://[::1]:8080")}, "http://[::1]:8080", ""},
 		{"insecure http allowed", []Option{creds, WithBaseURL("http://10.0.0.5"), WithInsecureHTTP()}, "http://10.0.0.5", ""},
 
+		{"localhost upper case http", []Option{creds, WithBaseURL("http://LOCALHOST:8080")}, "http://LOCALHOST:8080", ""},
+
 		{"http to remote host", []Option{creds, WithBaseURL("http://proxy.example")}, "", "clear text"},
+		{"http to a name under localhost", []Option{creds, WithBaseURL("http://evil.localhost:8080")}, "", "clear text"},
+		{"http to localhost with a trailing dot", []Option{creds, WithBaseURL("http://localhost.:8080")}, "", "clear text"},
+		{"http to a loopback-looking name", []Option{creds, WithBaseURL("http://127.0.0.1.nip.io")}, "", "clear text"},
 		{"base URL with credentials", []Option{creds, WithBaseURL("https://u:p@proxy.example")}, "", "must not carry credentials"},
 		{"base URL with query", []Option{creds, WithBaseURL("https://proxy.example?x=1")}, "", "query"},
 		{"base URL not http", []Option{creds, WithBaseURL("ftp://proxy.example")}, "", "http or https"},
@@ -76,6 +81,39 @@ func TestNewConfiguration(t *testing.T) {
 				t.Errorf("AccountSID = %q", c.AccountSID())
 			}
 		})
+	}
+}
+
+// TestBaseURLErrorsNeverEchoUserinfo gives base URLs that carry
+// credentials and are broken in other ways too (url.Parse's own errors
+// quote the whole input): no error may contain any part of the userinfo.
+func TestBaseURLErrorsNeverEchoUserinfo(t *testing.T) {
+	t.Parallel()
+	const user, token = "ACfeedfacefeedfacefeedfacefeedface", "TOKEN-must-not-leak-42"
+	bases := []string{
+		"https://" + user + ":" + token + "@chat.twilio.com:44x3",
+		"https://" + user + ":" + token + "@chat.twilio.com\x7f/",
+		"https://" + user + ":" + token + "@chat.twilio.com/\x00",
+		"https://" + user + ":" + token + "@[::1",
+		"https://" + user + ":" + token + "@chat.twilio.com",
+		"http://" + user + ":" + token + "@10.0.0.1",
+		"https://" + token + "@chat.twilio.com",
+		"https://" + user + ":" + token + "@chat.twilio.com/%zz",
+		" https://" + user + ":" + token + "@chat.twilio.com",
+		"https://chat.twilio.com:44x3/" + token, // no userinfo: a path is not a secret, but still not echoed
+	}
+	for _, base := range bases {
+		_, err := New(WithCredentials(testAccount, testToken), WithBaseURL(base))
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: err = %v, want a *ConfigError", base, err)
+			continue
+		}
+		for _, v := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			if strings.Contains(v, token) || strings.Contains(v, user) || strings.Contains(v, "TOKEN") {
+				t.Errorf("%q: the error echoes the userinfo: %s", base, v)
+			}
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,13 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 		}
 		if errors.Is(err, ErrResponseTooLarge) {
 			err = &limitError{limit: c.maxBody}
+		}
+		// net/http's *url.Error repeats the whole URL, whose query a server
+		// chose (a page token of any length); the method and path are
+		// already in the RequestError.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
 		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err}
 	}

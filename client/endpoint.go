@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
 // DefaultBaseURL is the Chat API's global endpoint.
@@ -36,9 +38,14 @@ func resolveBaseURL(s *settings) (*url.URL, error) {
 	if s.region != "" || s.edge != "" {
 		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "cannot be combined with a region or edge: the base URL already names the host"}
 	}
+	// Checked before parsing, and never echoed: url.Parse's errors quote
+	// the whole input, credentials included.
+	if hasUserinfo(s.baseURL) {
+		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "must not carry credentials (user:password@); use WithCredentials or WithAPIKey"}
+	}
 	u, err := url.Parse(s.baseURL)
 	if err != nil {
-		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "is not a URL: " + err.Error()}
+		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "is not a valid URL: check its scheme, host and port, and remove any white space or control characters"}
 	}
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
@@ -50,7 +57,7 @@ func resolveBaseURL(s *settings) (*url.URL, error) {
 	case u.RawQuery != "" || u.Fragment != "":
 		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "must not have a query or fragment"}
 	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !s.insecureHTTP:
-		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "uses plain http to " + u.Hostname() + ", which would send credentials in clear text; use https, or add WithInsecureHTTP inside a trusted network"}
+		return nil, &ConfigError{Setting: "WithBaseURL", Problem: "uses plain http to " + excerpt.Quote(u.Hostname(), excerpt.Short) + ", which would send credentials in clear text; use https, or add WithInsecureHTTP inside a trusted network"}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
@@ -74,10 +81,27 @@ func checkLabel(setting, v string) error {
 	return nil
 }
 
+// isLoopback accepts only what cannot leave the machine: a literal loopback
+// address, or the name localhost itself. A name under .localhost is looked
+// up like any other and may resolve to a remote address.
 func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// hasUserinfo reports whether the authority of a URL-like string holds an
+// '@', without parsing it: the check must work on strings url.Parse rejects.
+func hasUserinfo(raw string) bool {
+	i := strings.Index(raw, "//")
+	if i < 0 {
+		return false
+	}
+	authority := raw[i+2:]
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	return strings.Contains(authority, "@")
 }

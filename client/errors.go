@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
 // Sentinel errors, for errors.Is. An *Error matches the one for its status.
@@ -46,22 +48,24 @@ type Error struct {
 // message, what to check, and the request ID to quote to Twilio support.
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "twilio: %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	fmt.Fprintf(&b, "twilio: %s %s: %d %s", e.Method, shortPath(e.Path), e.Status, http.StatusText(e.Status))
+	// Message and Body come from the server: only a bounded part of them
+	// goes into the text.
 	if e.Code != 0 {
-		fmt.Fprintf(&b, ": code %d: %s", e.Code, e.Message)
+		fmt.Fprintf(&b, ": code %d: %s", e.Code, excerpt.Text([]byte(e.Message), excerpt.Long))
 	} else if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", excerpt.Text([]byte(e.Message), excerpt.Long))
 	} else if e.Body != "" {
-		fmt.Fprintf(&b, ": body %q", e.Body)
+		fmt.Fprintf(&b, ": body %s", excerpt.Quote(e.Body, excerpt.Long))
 	}
 	if hint := e.hint(); hint != "" {
 		b.WriteString(" (" + hint + ")")
 	}
 	if e.MoreInfo != "" {
-		b.WriteString("; see " + e.MoreInfo)
+		b.WriteString("; see " + excerpt.Text([]byte(e.MoreInfo), excerpt.Long))
 	}
 	if e.RequestID != "" {
-		b.WriteString("; request " + e.RequestID)
+		b.WriteString("; request " + excerpt.Text([]byte(e.RequestID), excerpt.Short))
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, "; after %d attempts", e.Attempts)
@@ -132,26 +136,8 @@ func (e *Error) ParseErrorBody(body []byte) bool {
 		}
 		return true
 	}
-	e.Body = excerpt(body, 200)
+	e.Body = excerpt.Text(body, excerpt.Long)
 	return false
-}
-
-// excerpt shortens b to at most n bytes of valid, printable text.
-func excerpt(b []byte, n int) string {
-	cut := len(b) > n
-	if cut {
-		b = b[:n]
-	}
-	s := strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(string(b), "")))
-	if cut {
-		s += "…"
-	}
-	return s
 }
 
 // RequestError is a request that got no usable response: the connection
@@ -166,7 +152,7 @@ type RequestError struct {
 
 // Error describes the request and the cause.
 func (e *RequestError) Error() string {
-	s := fmt.Sprintf("twilio: %s %s: %v", e.Method, e.Path, e.Err)
+	s := fmt.Sprintf("twilio: %s %s: %v", e.Method, shortPath(e.Path), e.Err)
 	if e.Attempts > 1 {
 		s += " (after " + strconv.Itoa(e.Attempts) + " attempts)"
 	}
@@ -175,6 +161,15 @@ func (e *RequestError) Error() string {
 
 // Unwrap returns the cause, such as context.DeadlineExceeded.
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// shortPath bounds a path in a message: an identity in it may be long.
+func shortPath(p string) string {
+	s, cut := excerpt.Cut(p, excerpt.Long)
+	if cut {
+		s += "…"
+	}
+	return s
+}
 
 // ValidationError is an input rejected before any request was sent.
 type ValidationError struct {
@@ -185,11 +180,7 @@ type ValidationError struct {
 
 // Error names the parameter, the (shortened) value and the rule.
 func (e *ValidationError) Error() string {
-	v := e.Value
-	if len(v) > 64 {
-		v = strings.ToValidUTF8(v[:64], "") + "…"
-	}
-	return fmt.Sprintf("twilio: invalid %s %q: %s", e.Param, v, e.Rule)
+	return "twilio: invalid " + e.Param + " " + excerpt.Quote(e.Value, excerpt.Short) + ": " + e.Rule
 }
 
 // Is makes errors.Is(err, ErrInvalidParameter) true.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 	"github.com/twiliochat/twiliochat-go/internal/jsonscan"
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
@@ -374,16 +375,9 @@ func (d *decoder) sid(r sidRule) ([]byte, error) {
 		return nil, err
 	}
 	if !sid.Valid(r.prefix, b) {
-		return nil, fmt.Errorf("%s %s", quoteShort(b), r.rule)
+		return nil, fmt.Errorf("%s %s", excerpt.QuoteBytes(b, excerpt.Short), r.rule)
 	}
 	return b, nil
-}
-
-func quoteShort(b []byte) string {
-	if len(b) > 64 {
-		return strconv.Quote(string(b[:64])) + "…"
-	}
-	return strconv.Quote(string(b))
 }
 
 // text reads a nullable string; null gives nil, "" a non-nil empty slice.
@@ -466,7 +460,7 @@ func (d *decoder) time(dst *time.Time) error {
 	}
 	t, ok := parseTime(b)
 	if !ok {
-		return fmt.Errorf("%s is not an ISO 8601 date and time", quoteShort(b))
+		return fmt.Errorf("%s is not an ISO 8601 date and time", excerpt.QuoteBytes(b, excerpt.Short))
 	}
 	*dst = t
 	return nil

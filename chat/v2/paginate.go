@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
 // All of pagination lives in this file: the first page, following
@@ -48,11 +49,7 @@ type PageURLError struct {
 
 // Error names the URL (shortened) and why it was refused.
 func (e *PageURLError) Error() string {
-	u := e.URL
-	if len(u) > 200 {
-		u = u[:200] + "…"
-	}
-	return "chat: page URL " + u + " " + e.Problem
+	return "chat: page URL " + excerpt.Quote(e.URL, excerpt.Long) + " " + e.Problem
 }
 
 // pageChain is the state shared by the pages of one listing.
@@ -156,7 +153,7 @@ func (ch *pageChain) resolve(raw string) (string, error) {
 		path = path[len(prefix):]
 	}
 	if !samePath(path, ch.path) && !ch.sameUserBySID(path) {
-		return bad("leaves this list: its path is not " + ch.path)
+		return bad("leaves this list: its path is not " + excerpt.Quote(ch.path, excerpt.Long))
 	}
 	return u.RawQuery, nil
 }

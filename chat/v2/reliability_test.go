@@ -404,3 +404,59 @@ func TestRateLimitStormBeyondTheCap(t *testing.T) {
 		t.Fatalf("err = %v after %d requests", err, srv2.Stats().Requests)
 	}
 }
+
+// TestErrorTextIsBounded sends values of a megabyte wherever an error
+// quotes one: every error stays short.
+func TestErrorTextIsBounded(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("9", 1<<20)
+	bodies := map[string]string{
+		"million-digit page number":  `{"meta":{"page":` + huge + `},"bindings":[]}`,
+		"million-byte SID":           `{"meta":{},"bindings":[{"sid":"BS` + huge + `"}]}`,
+		"million-byte date":          `{"meta":{},"bindings":[{"date_updated":"` + huge + `"}]}`,
+		"million-byte next page URL": `{"meta":{"next_page_url":"https://evil.example/` + huge + `"},"bindings":[]}`,
+		"million-byte error message": `{"code":20001,"message":"` + huge + `","more_info":"https://x/` + huge + `","status":400}`,
+		"million-byte HTML":          `<html>` + huge,
+	}
+	for name, body := range bodies {
+		status := 200
+		if strings.Contains(name, "error") || strings.Contains(name, "HTML") {
+			status = 400
+		}
+		api, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+		})
+		for _, err := range api.Services(svcSID).Users("alice").UserBindings.List(context.Background(), nil) {
+			if err == nil {
+				continue
+			}
+			if n := len(err.Error()); n > 1024 {
+				t.Errorf("%s: a %d-byte error: %.120s…", name, n, err)
+			}
+			break
+		}
+	}
+	// A long identity, a long page token and a refused connection: the
+	// transport's own error repeats the URL, which must not reach ours.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c, _ := client.New(client.WithCredentials("AC0123456789abcdef0123456789abcdef", "t"), client.WithBaseURL("http://"+addr), client.WithMaxRetries(0))
+	long := strings.Repeat("u", 100_000)
+	ub := chat.New(c).Services(svcSID).Users(long).UserBindings
+	_, err = ub.PageFromURL(context.Background(), "/v2/Services/"+svcSID+"/Users/"+long+"/Bindings?PageToken="+huge)
+	if err == nil || len(err.Error()) > 1024 || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("refused connection: a %d-byte error: %.200s", len(fmt.Sprint(err)), err)
+	}
+	_, err = client.New(client.WithCredentials("AC0123456789abcdef0123456789abcdef", "t"), client.WithBaseURL("http://"+strings.Repeat("h", 100_000)+".example"))
+	if err == nil || len(err.Error()) > 1024 {
+		t.Errorf("long host: a %d-byte error", len(fmt.Sprint(err)))
+	}
+	if _, err := ub("BS" + huge).Fetch(context.Background()); err == nil || len(err.Error()) > 1024 {
+		t.Errorf("long binding SID: a %d-byte error", len(fmt.Sprint(err)))
+	}
+}

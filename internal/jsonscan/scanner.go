@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
 // MaxDepth bounds nesting in skipped values so hostile input cannot exhaust
@@ -359,7 +361,7 @@ func (s *Scanner) Int() (int64, error) {
 	n, perr := strconv.ParseInt(string(raw), 10, 64)
 	if perr != nil {
 		s.pos = start
-		return 0, s.errorf("%s is not an integer", raw)
+		return 0, s.errorf("%s is not an integer that fits in 64 bits", excerpt.QuoteBytes(raw, excerpt.Short))
 	}
 	return n, nil
 }
