@@ -111,6 +111,7 @@ func newHTTPClient(s *settings) *http.Client {
 	// The API never redirects; following one could carry credentials to a
 	// host we were not configured for.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc.Transport = keepPool{rt: hc.Transport}
 	return &hc
 }
 

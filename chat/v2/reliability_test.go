@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -458,5 +459,92 @@ func TestErrorTextIsBounded(t *testing.T) {
 	}
 	if _, err := ub("BS" + huge).Fetch(context.Background()); err == nil || len(err.Error()) > 1024 {
 		t.Errorf("long binding SID: a %d-byte error", len(fmt.Sprint(err)))
+	}
+}
+
+// TestAFailedCallKeepsThePool warms four connections, then ends calls in
+// errors (a cancelled context, a body over the limit, a prefetching listing
+// left by break), then makes four calls at once again: a failed call may
+// close its own connection, never the idle ones of the others.
+func TestAFailedCallKeepsThePool(t *testing.T) {
+	t.Parallel()
+	srv := chattest.NewServer()
+	defer srv.Close()
+	u := srv.AddService().AddUser("pooled")
+	for i := 0; i < 120; i++ {
+		u.AddBinding(chattest.Binding{})
+	}
+	svc, sid := string(u.Bindings()[0].ServiceSID), string(u.Bindings()[0].SID)
+	c, _ := srv.Client(client.WithMaxResponseBytes(8 << 10))
+	ub := chat.New(c).Services(svc).Users("pooled").UserBindings
+	burst := func() {
+		srv.SetLatency(50 * time.Millisecond)
+		defer srv.SetLatency(0)
+		done := make(chan error, 4)
+		for i := 0; i < 4; i++ {
+			go func() { _, err := ub(sid).Fetch(context.Background()); done <- err }()
+		}
+		for i := 0; i < 4; i++ {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	burst()
+	warm := srv.Stats().Connections
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ub(sid).Fetch(cancelled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Fetch: %v", err)
+	}
+	if _, err := ub.FirstPage(context.Background(), &chat.UserBindingListParams{PageSize: 100}); !errors.Is(err, client.ErrResponseTooLarge) {
+		t.Fatalf("oversized page: %v", err)
+	}
+	for range ub.List(context.Background(), &chat.UserBindingListParams{PageSize: 2, Prefetch: true}) {
+		break
+	}
+	afterFailures := srv.Stats().Connections
+	burst()
+	fresh := srv.Stats().Connections - afterFailures
+	t.Logf("%d connections warm; after three failed calls, a burst of 4 opened %d new", warm, fresh)
+	// The oversized body is abandoned with its connection, and the
+	// prefetch cancelled by break may take its own: at most 2.
+	if warm != 4 || fresh > 2 {
+		t.Fatalf("warm %d, then %d new connections for 4 calls: failed calls closed the pool", warm, fresh)
+	}
+}
+
+// TestAFailedCallLeavesTheDefaultTransportAlone is not parallel: it uses
+// http.DefaultTransport, as a client built WithHTTPClient(&http.Client{})
+// does, and checks that another user of that pool keeps its connection.
+func TestAFailedCallLeavesTheDefaultTransportAlone(t *testing.T) {
+	var conns atomic.Int64
+	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	other.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	other.Start()
+	defer other.Close()
+	get := func() {
+		resp, err := http.Get(other.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	api, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {}, client.WithHTTPClient(&http.Client{}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := api.Services(svcSID).Users("a").UserBindings(bsSID).Fetch(ctx); err == nil {
+		t.Fatal("a cancelled call succeeded")
+	}
+	get()
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("the other server saw %d connections: a failed call emptied http.DefaultTransport's pool", n)
 	}
 }
