@@ -83,6 +83,7 @@ func New(opts ...Option) (*Client, error) {
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
 			if st := stateFrom(req.Context()); st != nil {
 				st.attempts = attempt + 1
+				st.priorUncertain = st.uncertain
 				st.sent = time.Now()
 			}
 		},

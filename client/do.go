@@ -41,6 +41,11 @@ type callState struct {
 	attempts     int
 	sent         time.Time
 	fatal        error // a body error that retrying cannot fix
+
+	// uncertain: some attempt so far may have been acted on without the
+	// client learning it (see outcomeUnknown); priorUncertain is that as
+	// of the start of the latest attempt.
+	uncertain, priorUncertain bool
 }
 
 type stateKey struct{}
@@ -130,7 +135,9 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 	if resp.StatusCode/100 == 2 {
 		return out, nil
 	}
-	return out, c.responseError(r, resp, st.attempts)
+	e := c.responseError(r, resp, st.attempts)
+	e.PriorAttemptUncertain = st.priorUncertain
+	return out, e
 }
 
 func (c *Client) url(r Request) string {

@@ -6,8 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,7 +154,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", 0, false},
 		{"soon", 0, false},
 		{"1.5", 0, false},
-		{"99999999999", 24 * time.Hour, true},
+		{"172800", 48 * time.Hour, true}, // what the server asked, not a cap of ours
+		{"99999999999", math.MaxInt64, true},
+		{"99999999999999999999", math.MaxInt64, true}, // beyond int64: still an answer, the longest wait
+		{"+5", 0, false},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
 	}
@@ -165,17 +171,88 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestJitteredBackoffStaysInBounds(t *testing.T) {
 	t.Parallel()
-	min, max := 10*time.Millisecond, 80*time.Millisecond
-	for attempt := 0; attempt < 70; attempt++ {
-		base := max
-		if attempt < 3 {
-			base = min << attempt
-		}
-		for i := 0; i < 50; i++ {
-			d := jittered(min, max, attempt)
-			if d < base/2 || d > base {
-				t.Fatalf("attempt %d: wait %v outside [%v, %v]", attempt, d, base/2, base)
+	ms := time.Millisecond
+	cases := []struct {
+		min, max time.Duration
+		attempt  int
+		lo, hi   time.Duration
+	}{
+		{10 * ms, 80 * ms, 0, 10 * ms, 20 * ms}, // the first wait is near the minimum
+		{10 * ms, 80 * ms, 1, 20 * ms, 40 * ms},
+		{10 * ms, 80 * ms, 2, 40 * ms, 80 * ms},
+		{10 * ms, 80 * ms, 3, 40 * ms, 80 * ms}, // capped, still jittered
+		{10 * ms, 80 * ms, 69, 40 * ms, 80 * ms},
+		{0, 4 * time.Second, 0, 0, 2 * ms}, // WithRetryWait(0, 4s) once waited 2–4 s first
+		{0, 4 * time.Second, 5, 32 * ms, 64 * ms},
+		{0, 4 * time.Second, 40, 2 * time.Second, 4 * time.Second},
+		{250 * ms, 5 * time.Second, 0, 250 * ms, 500 * ms},
+		{3 * time.Second, 4 * time.Second, 0, 3 * time.Second, 4 * time.Second}, // never below min
+		{0, 0, 3, 0, 0},
+		{5 * ms, 5 * ms, 2, 5 * ms, 5 * ms},
+	}
+	for _, tc := range cases {
+		for i := 0; i < 200; i++ {
+			if d := jittered(tc.min, tc.max, tc.attempt); d < tc.lo || d > tc.hi {
+				t.Fatalf("jittered(%v, %v, %d) = %v, outside [%v, %v]", tc.min, tc.max, tc.attempt, d, tc.lo, tc.hi)
 			}
+		}
+	}
+}
+
+// TestRetryAfterAtTheEdges: what the server asked for is reported as asked,
+// and anything beyond the limit ends the retries at once.
+func TestRetryAfterAtTheEdges(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"99999999999999999999", math.MaxInt64},
+		{"172800", 48 * time.Hour},
+		{"31", 31 * time.Second},
+	}
+	for _, tc := range cases {
+		c, mt := newMockClient(t)
+		mt.RegisterNoResponder(withHeader(httpmock.NewStringResponder(429, `{"code":20429,"message":"Too Many Requests","status":429}`), "Retry-After", tc.header))
+		_, err := c.Do(context.Background(), Request{Method: "GET", Path: "/v2/x"}, nil)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.RetryAfter != tc.want || mt.GetTotalCallCount() != 1 {
+			t.Errorf("Retry-After %s: err = %v after %d requests; want RetryAfter %v after 1", tc.header, err, mt.GetTotalCallCount(), tc.want)
+		}
+	}
+}
+
+// TestPriorAttemptUncertain: only an attempt the server may have acted on
+// (no answer after sending, or a 5xx) makes a later answer uncertain.
+func TestPriorAttemptUncertain(t *testing.T) {
+	t.Parallel()
+	gone := httpmock.NewStringResponder(404, `{"code":20404,"message":"Not found","status":404}`)
+	refused := func(*http.Request) (*http.Response, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	reset := func(*http.Request) (*http.Response, error) {
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	cases := []struct {
+		name       string
+		responders []httpmock.Responder
+		want       bool
+	}{
+		{"404 at once", []httpmock.Responder{gone}, false},
+		{"after 429s", []httpmock.Responder{httpmock.NewStringResponder(429, ""), httpmock.NewStringResponder(429, ""), gone}, false},
+		{"after a refused connection", []httpmock.Responder{refused, gone}, false},
+		{"after a 503", []httpmock.Responder{httpmock.NewStringResponder(503, ""), gone}, true},
+		{"after a reset", []httpmock.Responder{reset, gone}, true},
+		{"after a 502 then a 429", []httpmock.Responder{httpmock.NewStringResponder(502, ""), httpmock.NewStringResponder(429, ""), gone}, true},
+		{"the last attempt's own 503 is not prior", []httpmock.Responder{httpmock.NewStringResponder(429, ""), httpmock.NewStringResponder(503, "")}, false},
+	}
+	for _, tc := range cases {
+		c, mt := newMockClient(t, WithMaxRetries(len(tc.responders)-1))
+		mt.RegisterNoResponder(sequence(t, tc.responders...))
+		_, err := c.Do(context.Background(), Request{Method: "DELETE", Path: "/v2/x"}, nil)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.PriorAttemptUncertain != tc.want || apiErr.Attempts != len(tc.responders) {
+			t.Errorf("%s: err = %v, PriorAttemptUncertain %v; want %v", tc.name, err, apiErr != nil && apiErr.PriorAttemptUncertain, tc.want)
 		}
 	}
 }

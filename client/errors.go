@@ -34,10 +34,15 @@ type Error struct {
 	Method    string         // the request's method
 	Path      string         // the request's path, without host or query
 
-	// Attempts is how many times the request was sent. A DELETE that was
-	// answered 404 after more than one attempt may have succeeded on an
-	// earlier attempt whose response was lost.
+	// Attempts is how many times the request was sent.
 	Attempts int
+	// PriorAttemptUncertain reports that an earlier attempt of this request
+	// may have been acted on by the server without the client learning it:
+	// it timed out, lost its connection after sending, or was answered 5xx.
+	// A DELETE answered 404 after such an attempt may have removed the
+	// resource itself. A 429 or a refused connection does not count: the
+	// server did nothing.
+	PriorAttemptUncertain bool
 	// RetryAfter is what a Retry-After header asked for, when there was one.
 	RetryAfter time.Duration
 	// Body is an excerpt of a body that was not a Twilio error document.

@@ -2,10 +2,14 @@ package client
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -40,10 +44,13 @@ func isIdempotent(method string) bool {
 // retryablehttp's success path and the last response becomes a typed *Error
 // without closing the client's idle connections.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := stateFrom(ctx)
+	if st != nil && outcomeUnknown(resp, err) {
+		st.uncertain = true
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	st := stateFrom(ctx)
 	if st == nil || !isIdempotent(st.method) || st.attempts > c.maxRetries {
 		return false, nil
 	}
@@ -77,7 +84,22 @@ func (c *Client) logRetry(ctx context.Context, st *callState, why slog.Attr) {
 	}
 }
 
-// backoff is the retryablehttp.Backoff of a Client.
+// outcomeUnknown reports whether the server may have acted on an attempt
+// that got resp and err: it answered 5xx, or the attempt ended without an
+// answer after the request may have been sent (a timeout, a reset). A 429
+// is never acted on, and a connection that was never made sent nothing.
+func outcomeUnknown(resp *http.Response, err error) bool {
+	if err != nil {
+		var op *net.OpError
+		var dns *net.DNSError
+		neverSent := errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
+		return !neverSent
+	}
+	return resp != nil && resp.StatusCode >= 500
+}
+
+// backoff is the retryablehttp.Backoff of a Client; attempt counts the
+// retries already made, from 0.
 func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if d, ok := retryAfter(resp); ok {
 		return d
@@ -85,18 +107,30 @@ func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Respons
 	return jittered(min, max, attempt)
 }
 
-// jittered is min·2^attempt capped at max, then drawn uniformly from its
-// upper half.
+// jitterFloor is where the doubling starts when the minimum wait is 0, so
+// that WithRetryWait(0, max) still backs off: 1–2 ms first, then doubling.
+const jitterFloor = time.Millisecond
+
+// jittered is the wait before retry attempt+1: drawn uniformly from
+// [d/2, d] where d = min·2^(attempt+1) capped at max, and never below min.
+// The first wait is thus between min and 2·min; later ones grow to max.
 func jittered(min, max time.Duration, attempt int) time.Duration {
-	d := max
-	if attempt < 32 && min<<attempt < max && min<<attempt > 0 {
-		d = min << attempt
+	base := min
+	if base < jitterFloor {
+		base = jitterFloor
 	}
-	if d <= 1 {
+	d := max
+	if shift := attempt + 1; shift < 32 && base<<shift < max && base<<shift > 0 {
+		d = base << shift
+	}
+	lo := d / 2
+	if lo < min {
+		lo = min
+	}
+	if d <= lo {
 		return d
 	}
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return lo + rand.N(d-lo+1)
 }
 
 // retryAfter reads a Retry-After header on a 429 or 503, in seconds or as an
@@ -108,16 +142,17 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	return parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 }
 
+// parseRetryAfter reads what the server asked for. A number of seconds too
+// large for a time.Duration is the longest Duration: still an answer, and
+// beyond any limit, so it ends the retries rather than being ignored.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > math.MaxInt64/int64(time.Second) {
+			return math.MaxInt64, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}

@@ -52,10 +52,12 @@ type removeOptions struct {
 }
 
 // AcceptRetriedNotFound makes Remove succeed when the API answers 404 to a
-// DELETE that had to be retried. A first attempt whose response was lost
-// (a timeout, a reset connection, a 5xx from a proxy) may have removed the
-// binding, and the retry then finds nothing: for a cleanup job that is the
-// outcome it wanted. A 404 on the first attempt is still an error.
+// DELETE retried after an attempt whose outcome is unknown: one that timed
+// out, lost its connection, or was answered 5xx may have removed the
+// binding, and the retry then finds nothing; for a cleanup job that is the
+// outcome it wanted. A 404 on the first attempt, or after attempts answered
+// 429 (which the server never acts on), is still an error: the binding was
+// not there.
 func AcceptRetriedNotFound() RemoveOption {
 	return func(o *removeOptions) { o.retriedNotFoundOK = true }
 }
@@ -77,7 +79,7 @@ func (h UserBindingHandle) Remove(ctx context.Context, opts ...RemoveOption) err
 	}
 	_, err := h.user.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: h.user.bindingPath(h.sid)}, nil)
 	var apiErr *client.Error
-	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.Attempts > 1 {
+	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
 		return nil
 	}
 	return err

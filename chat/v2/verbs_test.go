@@ -75,6 +75,9 @@ func TestRemove(t *testing.T) {
 		{"404 after retry", []httpmock.Responder{flaky, gone}, nil, true},
 		{"404 after retry with option", []httpmock.Responder{flaky, gone}, []RemoveOption{AcceptRetriedNotFound()}, false},
 		{"retried then 204", []httpmock.Responder{flaky, deleted}, nil, false},
+		// A 429 is never acted on: the binding was not there to remove.
+		{"404 after 429 with option", []httpmock.Responder{httpmock.NewStringResponder(429, ""), gone}, []RemoveOption{AcceptRetriedNotFound()}, true},
+		{"404 after 503 and 429 with option", []httpmock.Responder{flaky, httpmock.NewStringResponder(429, ""), gone}, []RemoveOption{AcceptRetriedNotFound()}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
