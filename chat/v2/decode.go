@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twiliochat/twiliochat-go/client"
@@ -467,9 +468,10 @@ func (d *decoder) time(dst *time.Time) error {
 }
 
 // parseTime reads the API's "2016-10-21T11:37:03Z" without allocating, and
-// falls back to RFC 3339 with fractions or offsets.
+// falls back to RFC 3339 with fractions or offsets. RFC 3339 allows a
+// lower-case 't' and 'z', which time.Parse does not.
 func parseTime(b []byte) (time.Time, bool) {
-	if len(b) == 20 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == 'Z' {
+	if len(b) == 20 && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == 't') && b[13] == ':' && b[16] == ':' && (b[19] == 'Z' || b[19] == 'z') {
 		y, ok1 := digits(b[0:4])
 		mo, ok2 := digits(b[5:7])
 		d, ok3 := digits(b[8:10])
@@ -482,7 +484,14 @@ func parseTime(b []byte) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(b))
+	v := string(b)
+	if len(v) > 10 && v[10] == 't' {
+		v = v[:10] + "T" + v[11:]
+	}
+	if strings.HasSuffix(v, "z") {
+		v = v[:len(v)-1] + "Z"
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
 	return t, err == nil
 }
 

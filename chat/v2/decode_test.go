@@ -73,6 +73,9 @@ func TestDecodeBinding(t *testing.T) {
 		{"unknown fields skipped", `{"links":{"a":[1,2,{"b":null}]},"sid":"` + testBinding + `","x":1e5}`, UserBinding{SID: testBinding}, ""},
 		{"escaped strings", `{"identity":"al\u00efce \"x\"","endpoint":"a\/b"}`, UserBinding{Identity: `alïce "x"`, Endpoint: "a/b"}, ""},
 		{"fractional time", `{"date_updated":"2016-10-21T11:37:03.5+02:00"}`, UserBinding{DateUpdated: time.Date(2016, 10, 21, 9, 37, 3, 5e8, time.UTC)}, ""},
+		{"lower-case t and z", `{"date_updated":"2016-10-21t11:37:03z"}`, UserBinding{DateUpdated: seedTime()}, ""},
+		{"lower-case t and z with fraction", `{"date_updated":"2016-10-21t11:37:03.000z"}`, UserBinding{DateUpdated: seedTime()}, ""},
+		{"lower-case t with offset", `{"date_updated":"2016-10-21t13:37:03+02:00"}`, UserBinding{DateUpdated: seedTime()}, ""},
 		{"empty message types", `{"message_types":[]}`, UserBinding{MessageTypes: []string{}}, ""},
 
 		{"sid wrong prefix", `{"sid":"IS0123456789abcdef0123456789abcdef"}`, UserBinding{}, "sid"},
