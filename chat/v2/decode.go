@@ -37,6 +37,20 @@ var (
 	errNull    = errors.New("is null, want an array")
 )
 
+// Bounds on what one response may hold, so that memory follows the number
+// of bindings the API can send rather than what a body of the permitted size
+// could encode: 3.5 million "{}" fit in 10 MiB and would decode to about
+// 1 GiB. Past either bound the response is refused before the rest is read.
+const (
+	// maxMessageTypes is far above the handful of message types Chat has.
+	maxMessageTypes = 64
+)
+
+var (
+	errTooManyBindings     = fmt.Errorf("holds more than %d bindings, the largest page the API serves", MaxPageSize)
+	errTooManyMessageTypes = fmt.Errorf("holds more than %d message types; Chat has a handful", maxMessageTypes)
+)
+
 // decoder turns response bodies into UserBindings. It keeps what it can
 // reuse between pages: the scanner's scratch space, interned strings, and
 // slabs the bindings and their message types are carved from, so that a page
@@ -211,6 +225,9 @@ func (d *decoder) bindings(dst *[]*UserBinding) error {
 			*dst = out
 			d.lastLen = len(out)
 			return nil
+		}
+		if len(out) == MaxPageSize {
+			return errTooManyBindings
 		}
 		b := d.newBinding()
 		if _, err := d.binding(b, i); err != nil {
@@ -439,6 +456,9 @@ func (d *decoder) messageTypes(dst *[]string) error {
 		}
 		if !more {
 			break
+		}
+		if len(d.types) == maxMessageTypes {
+			return errTooManyMessageTypes
 		}
 		b, err := d.sc.String()
 		if err != nil {

@@ -143,6 +143,10 @@ func TestDecodePage(t *testing.T) {
 		{"page_size fractional", `{"meta":{"page_size":1.5},"bindings":[]}`, "meta.page_size", true, 0},
 		{"next_page_url a number", `{"meta":{"next_page_url":5},"bindings":[]}`, "meta.next_page_url", true, 0},
 		{"truncated", `{` + meta + `,"bindings":[` + bindingJSON(1, "apn")[:50], "bindings[0]", true, 0}, // cut inside a key
+		{"the largest page", `{` + meta + `,"bindings":[` + strings.Repeat(`{},`, MaxPageSize-1) + `{}]}`, "", true, MaxPageSize},
+		{"one binding more than the largest page", `{` + meta + `,"bindings":[` + strings.Repeat(`{},`, MaxPageSize) + `{}]}`, "bindings", true, 0},
+		{"64 message types", `{` + meta + `,"bindings":[{"message_types":[` + strings.Repeat(`"a",`, 63) + `"a"]}]}`, "", true, 1},
+		{"65 message types", `{` + meta + `,"bindings":[{"message_types":[` + strings.Repeat(`"a",`, 64) + `"a"]}]}`, "bindings[0].message_types", true, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

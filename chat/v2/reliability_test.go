@@ -548,3 +548,71 @@ func TestAFailedCallLeavesTheDefaultTransportAlone(t *testing.T) {
 		t.Fatalf("the other server saw %d connections: a failed call emptied http.DefaultTransport's pool", n)
 	}
 }
+
+// hostilePages are bodies just under the default 10 MiB limit whose decoded
+// form could be far larger than their bytes.
+func hostilePages() map[string]string {
+	const size = 10<<20 - 4096
+	fill := func(head, unit, tail string) string {
+		n := (size - len(head) - len(tail)) / len(unit)
+		return head + strings.Repeat(unit, n) + tail
+	}
+	long := func(s string, n int) string { return strings.Repeat(s, n/len(s)) }
+	var escaped, unique, skipped []string
+	for i := 0; i < chat.MaxPageSize; i++ {
+		escaped = append(escaped, `{"endpoint":"`+long(`\u0041`, 10_000)+`"}`)
+		unique = append(unique, fmt.Sprintf(`{"identity":"%05d%s","url":"%s"}`, i, long("i", 5000), long("u", 5000)))
+		skipped = append(skipped, `{"x":[`+long(`{"a":[1,2,3]},`, 10_000)+`0]}`)
+	}
+	return map[string]string{
+		"3.5 million empty bindings": fill(`{"meta":{},"bindings":[`, `{},`, `{}]}`),
+		"3.5 million message types":  fill(`{"meta":{},"bindings":[{"message_types":[`, `"",`, `""]}]}`),
+		"1,000 escaped endpoints":    `{"meta":{},"bindings":[` + strings.Join(escaped, ",") + `]}`,
+		"1,000 unique identities":    `{"meta":{},"bindings":[` + strings.Join(unique, ",") + `]}`,
+		"1,000 bindings of skipped":  `{"meta":{},"bindings":[` + strings.Join(skipped, ",") + `]}`,
+		"a 10 MiB next_page_url":     fill(`{"meta":{"next_page_url":"/`, `x`, `"},"bindings":[]}`),
+		"a 10 MiB error message":     fill(`{"code":20001,"status":400,"message":"`, `m`, `"}`),
+	}
+}
+
+// TestHostilePagesAreBoundedInMemory is not parallel: it measures the
+// process's allocations. Whatever a page under the body limit holds, one
+// FirstPage allocates a small multiple of the limit, not of what the body
+// encodes (3.5 million "{}" once cost 950 MiB).
+func TestHostilePagesAreBoundedInMemory(t *testing.T) {
+	const limit = client.DefaultMaxResponseBytes
+	for name, body := range hostilePages() {
+		if len(body) > limit {
+			t.Fatalf("%s: %d bytes, over the limit", name, len(body))
+		}
+		raw := []byte(body) // converted here, so the server allocates nothing while measured
+		api, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", fmt.Sprint(len(raw)))
+			_, _ = w.Write(raw)
+		})
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		page, err := api.Services(svcSID).Users("alice").UserBindings.FirstPage(context.Background(), nil)
+		runtime.ReadMemStats(&after)
+		grew := after.TotalAlloc - before.TotalAlloc
+		var de *chat.DecodeError
+		switch {
+		case strings.HasPrefix(name, "3.5 million"):
+			if !errors.As(err, &de) {
+				t.Errorf("%s: err = %v, want a *chat.DecodeError", name, err)
+			}
+		case strings.Contains(name, "error message"):
+			if !client.IsNotFound(err) && err == nil {
+				t.Errorf("%s: no error", name)
+			}
+		case err != nil && !strings.Contains(name, "next_page_url"):
+			t.Errorf("%s: %v", name, err)
+		}
+		_ = page
+		t.Logf("%-28s %5.1f MiB allocated (%.1f× the body limit)", name, float64(grew)/(1<<20), float64(grew)/limit)
+		if grew > 3*limit && !raceEnabled {
+			t.Errorf("%s: one page cost %d MiB, over 3× the %d MiB body limit", name, grew>>20, limit>>20)
+		}
+	}
+}
