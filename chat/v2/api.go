@@ -15,25 +15,36 @@ func New(c *client.Client) *API { return &API{c: c} }
 // Services addresses the Chat service with SID sid (IS…). It does no I/O
 // and cannot fail; the SID is checked by the verb that uses it.
 func (a *API) Services(sid string) ServiceHandle {
-	return ServiceHandle{api: a, sid: sid}
+	r := ref{api: a, service: sid}
+	return ServiceHandle{
+		Bindings: func(bs string) BindingHandle { return BindingHandle{ref: r, sid: bs} },
+		ref:      r,
+	}
 }
 
 // ServiceHandle addresses one Chat service.
 type ServiceHandle struct {
-	api *API
-	sid string
+	// Bindings addresses every binding of the service, whatever its user
+	// (the service-wide Binding resource): call it with a binding SID (BS…)
+	// for one binding, or use its methods (List, Pages, …) for all of them.
+	// A whole-service walk needs one request per page of bindings, where a
+	// walk user by user needs at least one per user.
+	Bindings Bindings
+
+	ref ref
 }
 
 // SID is the service SID the handle was made with.
-func (s ServiceHandle) SID() string { return s.sid }
+func (s ServiceHandle) SID() string { return s.ref.service }
 
 // Users addresses one user of the service, by user SID (US…) or by the
 // identity the application gave the user, which may be any string.
 func (s ServiceHandle) Users(id string) UserHandle {
-	ref := userRef{api: s.api, service: s.sid, user: id}
+	r := s.ref
+	r.user, r.perUser = id, true
 	return UserHandle{
-		UserBindings: func(sid string) UserBindingHandle { return UserBindingHandle{user: ref, sid: sid} },
-		ref:          ref,
+		UserBindings: func(sid string) UserBindingHandle { return UserBindingHandle{ref: r, sid: sid} },
+		ref:          r,
 	}
 }
 
@@ -44,7 +55,7 @@ type UserHandle struct {
 	// all of them.
 	UserBindings UserBindings
 
-	ref userRef
+	ref ref
 }
 
 // ID is the user SID or identity the handle was made with.
@@ -56,36 +67,63 @@ func (u UserHandle) ID() string { return u.ref.user }
 type UserBindings func(sid string) UserBindingHandle
 
 // ref recovers the user a UserBindings was made for.
-func (f UserBindings) ref() userRef {
+func (f UserBindings) ref() ref {
 	if f == nil {
-		return userRef{}
+		return ref{}
 	}
-	return f("").user
+	return f("").ref
+}
+
+// Bindings is the set of every binding of one service. Like UserBindings,
+// it is a function to address one binding that carries the methods working
+// on all of them.
+type Bindings func(sid string) BindingHandle
+
+// ref recovers the service a Bindings was made for.
+func (f Bindings) ref() ref {
+	if f == nil {
+		return ref{}
+	}
+	return f("").ref
 }
 
 // UserBindingHandle addresses one binding of one user.
 type UserBindingHandle struct {
-	user userRef
-	sid  string
+	ref ref
+	sid string
 }
 
 // SID is the binding SID the handle was made with.
 func (h UserBindingHandle) SID() string { return h.sid }
 
-// userRef is everything that locates a user's bindings.
-type userRef struct {
+// BindingHandle addresses one binding of a service, whatever its user.
+type BindingHandle struct {
+	ref ref
+	sid string
+}
+
+// SID is the binding SID the handle was made with.
+func (h BindingHandle) SID() string { return h.sid }
+
+// ref locates a list of bindings: one user's (perUser), or a whole
+// service's.
+type ref struct {
 	api     *API
 	service string
-	user    string
+	user    string // a user SID or identity, when perUser
+	perUser bool
 }
 
 // check validates the reference before any request is built.
-func (r userRef) check() error {
+func (r ref) check() error {
 	if r.api == nil || r.api.c == nil {
-		return &client.ConfigError{Setting: "chat API", Problem: "is nil; create handles from chat.New(c).Services(…).Users(…)"}
+		return &client.ConfigError{Setting: "chat API", Problem: "is nil; create handles from chat.New(c).Services(…)"}
 	}
 	if err := checkSID("ServiceSid", serviceRule, r.service); err != nil {
 		return err
 	}
-	return checkUser(r.user)
+	if r.perUser {
+		return checkUser(r.user)
+	}
+	return nil
 }

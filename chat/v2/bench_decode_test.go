@@ -257,12 +257,8 @@ func maxOf(a, b uint64) uint64 {
 //
 //	go test ./chat/v2 -run '^$' -bench DecodePage -benchmem
 func BenchmarkDecodePage(b *testing.B) {
-	items := make([]string, 1000)
-	for i := range items {
-		items[i] = bindingJSON(i, "apn")
-	}
-	body := []byte(`{"meta":{"page":0,"page_size":1000,"next_page_url":null,"key":"bindings"},"bindings":[` + strings.Join(items, ",") + `]}`)
-	var d decoder
+	body := decodeBenchPage(func(i int) string { return bindingJSON(i, "apn") })
+	var d decoder[UserBinding]
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -271,4 +267,47 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDecodeShapes decodes a page of 1,000 user bindings and a page of
+// 1,000 service-wide bindings alternately, with one decoder each, and
+// reports the cost per binding of each, their ratio, and the ratio per byte
+// of JSON: one decoder fills both shapes.
+//
+//	go test ./chat/v2 -run '^$' -bench DecodeShapes -benchtime 200x
+func BenchmarkDecodeShapes(b *testing.B) {
+	userBody := decodeBenchPage(func(i int) string { return bindingJSON(i, "apn") })
+	serviceBody := decodeBenchPage(func(i int) string { return serviceBindingJSON(i, "apn", "alice") })
+	var du decoder[UserBinding]
+	var ds decoder[Binding]
+	var userNS, serviceNS time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		var up UserBindingPage
+		if _, err := du.page(userBody, &up); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		var sp BindingPage
+		if _, err := ds.page(serviceBody, &sp); err != nil {
+			b.Fatal(err)
+		}
+		userNS += mid.Sub(start)
+		serviceNS += time.Since(mid)
+	}
+	per := float64(b.N * 1000)
+	b.ReportMetric(float64(userNS)/per, "ns/userbinding")
+	b.ReportMetric(float64(serviceNS)/per, "ns/binding")
+	b.ReportMetric(float64(serviceNS)/float64(userNS), "binding/userbinding")
+	// A service-wide binding carries its user's URL where a user binding
+	// has the user's SID, so its JSON is longer: per byte, the cost is the same.
+	b.ReportMetric((float64(serviceNS)/float64(len(serviceBody)))/(float64(userNS)/float64(len(userBody))), "per-byte-ratio")
+}
+
+func decodeBenchPage(binding func(int) string) []byte {
+	items := make([]string, 1000)
+	for i := range items {
+		items[i] = binding(i)
+	}
+	return []byte(`{"meta":{"page":0,"page_size":1000,"next_page_url":null,"key":"bindings"},"bindings":[` + strings.Join(items, ",") + `]}`)
 }

@@ -46,41 +46,86 @@ type UserBinding struct {
 	URL           string   // absolute URL of the binding
 }
 
+// Binding is one push binding of a service, as the service-wide Binding
+// resource reports it: the same binding (the same BS… SID) as the
+// UserBinding of its user, without the user's SID but with a link to the
+// user. Every field may be empty: the API makes all of them nullable.
+//
+// Endpoint and Identity are personal data; fmt and slog print "[redacted]"
+// in place of the endpoint, as for UserBinding.
+type Binding struct {
+	SID           BindingSID
+	AccountSID    AccountSID
+	ServiceSID    ServiceSID
+	CredentialSID CredentialSID
+	DateCreated   time.Time
+	DateUpdated   time.Time
+	Endpoint      string // device token or registration ID; its format depends on BindingType
+	Identity      string // the identity of the binding's user
+	BindingType   BindingType
+	MessageTypes  []string // such as "new_message", "added_to_channel"
+	URL           string   // absolute URL of the binding
+	UserURL       string   // absolute URL of the binding's user (links.user)
+}
+
 const redacted = "[redacted]"
 
-// redactedCopy is what fmt and slog see. Its type has no methods, so
-// formatting it cannot recurse into Format.
-type redactedCopy UserBinding
+// What fmt sees: copies with the endpoint redacted, of types without
+// methods, so that formatting them cannot recurse into Format.
+type (
+	redactedUserBinding UserBinding
+	redactedBinding     Binding
+)
 
-func (b *UserBinding) redacted() redactedCopy {
-	r := redactedCopy(*b)
-	if r.Endpoint != "" {
-		r.Endpoint = redacted
+func withoutEndpoint[T item](b T) T {
+	if e := fieldsOf(&b).endpoint; *e != "" {
+		*e = redacted
 	}
-	return r
+	return b
+}
+
+// printRedacted prints r as fmt would with verb, naming its type as the
+// public one for %#v.
+func printRedacted[R redactedUserBinding | redactedBinding](f fmt.State, verb rune, r R) {
+	s := fmt.Sprintf(fmt.FormatString(f, verb), r)
+	if verb == 'v' && f.Flag('#') {
+		s = strings.Replace(s, "chat.redacted", "chat.", 1)
+	}
+	_, _ = f.Write([]byte(s))
 }
 
 // Format implements fmt.Formatter: all verbs print the binding as fmt
 // would, with the endpoint redacted.
 func (b UserBinding) Format(f fmt.State, verb rune) {
-	s := fmt.Sprintf(fmt.FormatString(f, verb), b.redacted())
-	if verb == 'v' && f.Flag('#') {
-		s = "chat.UserBinding" + strings.TrimPrefix(s, "chat.redactedCopy")
-	}
-	_, _ = f.Write([]byte(s))
+	printRedacted(f, verb, redactedUserBinding(withoutEndpoint(b)))
+}
+
+// Format implements fmt.Formatter: all verbs print the binding as fmt
+// would, with the endpoint redacted.
+func (b Binding) Format(f fmt.State, verb rune) {
+	printRedacted(f, verb, redactedBinding(withoutEndpoint(b)))
 }
 
 // LogValue implements slog.LogValuer, with the endpoint redacted.
-func (b UserBinding) LogValue() slog.Value {
-	r := b.redacted()
-	return slog.GroupValue(
-		slog.String("sid", string(r.SID)),
-		slog.String("service_sid", string(r.ServiceSID)),
-		slog.String("user_sid", string(r.UserSID)),
-		slog.String("identity", r.Identity),
-		slog.String("binding_type", string(r.BindingType)),
-		slog.String("endpoint", r.Endpoint),
-		slog.String("credential_sid", string(r.CredentialSID)),
-		slog.Time("date_updated", r.DateUpdated),
-	)
+func (b UserBinding) LogValue() slog.Value { return logValue(withoutEndpoint(b)) }
+
+// LogValue implements slog.LogValuer, with the endpoint redacted.
+func (b Binding) LogValue() slog.Value { return logValue(withoutEndpoint(b)) }
+
+func logValue[T item](b T) slog.Value {
+	f := fieldsOf(&b)
+	attrs := []slog.Attr{
+		slog.String("sid", string(*f.sid)),
+		slog.String("service_sid", string(*f.service)),
+	}
+	if f.user != nil {
+		attrs = append(attrs, slog.String("user_sid", string(*f.user)))
+	}
+	return slog.GroupValue(append(attrs,
+		slog.String("identity", *f.identity),
+		slog.String("binding_type", string(*f.bindingType)),
+		slog.String("endpoint", *f.endpoint),
+		slog.String("credential_sid", string(*f.credential)),
+		slog.Time("date_updated", *f.updated),
+	)...)
 }

@@ -51,23 +51,29 @@ var (
 	errTooManyMessageTypes = fmt.Errorf("holds more than %d message types; Chat has a handful", maxMessageTypes)
 )
 
-// decoder turns response bodies into UserBindings. It keeps what it can
-// reuse between pages: the scanner's scratch space, interned strings, and
-// slabs the bindings and their message types are carved from, so that a page
-// of a thousand bindings costs a handful of allocations per binding (the
-// strings that are unique to it) instead of one per field.
-type decoder struct {
+// decoder turns response bodies into bindings of either shape. It keeps
+// what it can reuse between pages: the scanner's scratch space, interned
+// strings, and slabs the bindings and their message types are carved from,
+// so that a page of a thousand bindings costs a handful of allocations per
+// binding (the strings that are unique to it) instead of one per field.
+type decoder[T item] struct {
+	fieldReader
+	slab    []T
+	lastLen int // bindings on the previous page, to size the next
+}
+
+// fieldReader reads the values of a binding's fields; it does not depend
+// on the binding's shape, which the fields it is given describe.
+type fieldReader struct {
 	sc       jsonscan.Scanner
 	interned map[string]string
-	slab     []UserBinding
 	strs     []string
 	types    []string // scratch for one binding's message types
-	lastLen  int      // bindings on the previous page, to size the next
 
-	// The strings unique to one binding (its SID, endpoint and URL) are
+	// The strings unique to one binding (its SID, endpoint and URLs) are
 	// gathered here and become one string allocation, shared by substrings,
-	// when the binding's object ends: one allocation instead of three, and
-	// none of it shared with any other binding.
+	// when the binding's object ends: one allocation instead of several,
+	// and none of it shared with any other binding.
 	own     []byte
 	pending []pendingString
 }
@@ -78,14 +84,14 @@ type pendingString struct {
 }
 
 // keep schedules b to be copied into *dst when the binding ends.
-func (d *decoder) keep(dst *string, b []byte) {
+func (d *fieldReader) keep(dst *string, b []byte) {
 	start := len(d.own)
 	d.own = append(d.own, b...)
 	d.pending = append(d.pending, pendingString{dst, start, len(d.own)})
 }
 
 // settle makes the one allocation for the binding just decoded.
-func (d *decoder) settle() {
+func (d *fieldReader) settle() {
 	if len(d.pending) == 0 {
 		return
 	}
@@ -102,7 +108,7 @@ const maxInterned = 4096
 // intern returns b as a string, reusing an earlier string with the same
 // bytes: account, service, user and credential SIDs, identities and message
 // types repeat on every binding of a page.
-func (d *decoder) intern(b []byte) string {
+func (d *fieldReader) intern(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
@@ -118,9 +124,9 @@ func (d *decoder) intern(b []byte) string {
 }
 
 // newBinding hands out a zeroed binding from the current slab.
-func (d *decoder) newBinding() *UserBinding {
+func (d *decoder[T]) newBinding() *T {
 	if len(d.slab) == cap(d.slab) {
-		d.slab = make([]UserBinding, 0, 64)
+		d.slab = make([]T, 0, 64)
 	}
 	d.slab = d.slab[:len(d.slab)+1]
 	return &d.slab[len(d.slab)-1]
@@ -129,7 +135,7 @@ func (d *decoder) newBinding() *UserBinding {
 // stringSlice copies ss into a window of the string slab. The window's
 // capacity is its length, so appending to one binding's MessageTypes
 // reallocates instead of writing into its neighbour's.
-func (d *decoder) stringSlice(ss []string) []string {
+func (d *fieldReader) stringSlice(ss []string) []string {
 	if len(ss) == 0 {
 		return []string{} // an empty list, not a null one
 	}
@@ -141,7 +147,7 @@ func (d *decoder) stringSlice(ss []string) []string {
 	return d.strs[start:len(d.strs):len(d.strs)]
 }
 
-func (d *decoder) fail(field string, err error) error {
+func (d *fieldReader) fail(field string, err error) error {
 	var de *DecodeError
 	if errors.As(err, &de) {
 		return err
@@ -151,9 +157,9 @@ func (d *decoder) fail(field string, err error) error {
 
 // single decodes the body of a fetch: one binding and nothing after it. It
 // reports whether the object had any field of a binding.
-func (d *decoder) single(data []byte, b *UserBinding) (bool, error) {
+func (d *decoder[T]) single(data []byte, b *T) (bool, error) {
 	d.sc.Reset(data)
-	known, err := d.binding(b, -1)
+	known, err := d.binding(fieldsOf(b), -1)
 	if err == nil {
 		err = d.sc.End()
 	}
@@ -165,7 +171,7 @@ func (d *decoder) single(data []byte, b *UserBinding) (bool, error) {
 
 // page decodes a list response into p. It reports whether the document had
 // its meta; a page without it is an error the caller explains.
-func (d *decoder) page(data []byte, p *UserBindingPage) (hasMeta bool, err error) {
+func (d *decoder[T]) page(data []byte, p *Page[T]) (hasMeta bool, err error) {
 	d.sc.Reset(data)
 	if err := d.sc.BeginObject(); err != nil {
 		return false, d.fail("", err)
@@ -205,7 +211,7 @@ func (d *decoder) page(data []byte, p *UserBindingPage) (hasMeta bool, err error
 	return hasMeta, nil
 }
 
-func (d *decoder) bindings(dst *[]*UserBinding) error {
+func (d *decoder[T]) bindings(dst *[]*T) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		if err == nil {
 			err = errNull
@@ -215,7 +221,7 @@ func (d *decoder) bindings(dst *[]*UserBinding) error {
 	if err := d.sc.BeginArray(); err != nil {
 		return err
 	}
-	out := make([]*UserBinding, 0, max(d.lastLen, 16))
+	out := make([]*T, 0, max(d.lastLen, 16))
 	for i := 0; ; i++ {
 		more, err := d.sc.NextElement()
 		if err != nil {
@@ -230,14 +236,16 @@ func (d *decoder) bindings(dst *[]*UserBinding) error {
 			return errTooManyBindings
 		}
 		b := d.newBinding()
-		if _, err := d.binding(b, i); err != nil {
+		if _, err := d.binding(fieldsOf(b), i); err != nil {
 			return err
 		}
 		out = append(out, b)
 	}
 }
 
-func (d *decoder) meta(m *PageMeta) error {
+// eachKey calls fn with each key of the object that comes next, leaving fn
+// to read the key's value.
+func (d *fieldReader) eachKey(fn func(key []byte) error) error {
 	if err := d.sc.BeginObject(); err != nil {
 		return err
 	}
@@ -246,7 +254,16 @@ func (d *decoder) meta(m *PageMeta) error {
 		if err != nil || !more {
 			return err
 		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *fieldReader) meta(m *PageMeta) error {
+	return d.eachKey(func(key []byte) error {
 		var field string
+		var err error
 		switch string(key) {
 		case "page":
 			field, err = "page", d.int(&m.Page)
@@ -268,10 +285,11 @@ func (d *decoder) meta(m *PageMeta) error {
 		if err != nil {
 			return &DecodeError{Field: "meta." + field, Err: err}
 		}
-	}
+		return nil
+	})
 }
 
-func (d *decoder) int(dst *int) error {
+func (d *fieldReader) int(dst *int) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = 0
 		return err
@@ -298,10 +316,10 @@ func errorDocument(data []byte, r client.Request, resp *client.Response, otherwi
 	return otherwise
 }
 
-// binding decodes one binding object, reporting how many known fields it
-// had. index is its position in a page's bindings, or -1 for a fetched
-// binding; errors name it ("bindings[3].sid").
-func (d *decoder) binding(b *UserBinding, index int) (known int, err error) {
+// binding decodes one binding object into f, reporting how many fields of
+// its shape it had. index is its position in a page's bindings, or -1 for a
+// fetched binding; errors name it ("bindings[3].sid").
+func (d *fieldReader) binding(f fields, index int) (known int, err error) {
 	d.own, d.pending = d.own[:0], d.pending[:0]
 	if err := d.sc.BeginObject(); err != nil {
 		return 0, d.fail(fieldName(index, ""), err)
@@ -317,51 +335,64 @@ func (d *decoder) binding(b *UserBinding, index int) (known int, err error) {
 		}
 		known++
 		var v []byte
-		field := ""
+		field := "" // named only for an error: string(key) would allocate per key
 		switch string(key) {
 		case "sid":
 			field = "sid"
 			if v, err = d.sid(bindingRule); err == nil {
-				d.keep((*string)(&b.SID), v)
+				d.keep((*string)(f.sid), v)
 			}
 		case "account_sid":
 			field = "account_sid"
 			v, err = d.sid(accountRule)
-			b.AccountSID = AccountSID(d.intern(v))
+			*f.account = AccountSID(d.intern(v))
 		case "service_sid":
 			field = "service_sid"
 			v, err = d.sid(serviceRule)
-			b.ServiceSID = ServiceSID(d.intern(v))
+			*f.service = ServiceSID(d.intern(v))
 		case "user_sid":
 			field = "user_sid"
+			if f.user == nil { // not a field of this shape
+				known--
+				err = d.sc.Skip()
+				break
+			}
 			v, err = d.sid(userRule)
-			b.UserSID = UserSID(d.intern(v))
+			*f.user = UserSID(d.intern(v))
 		case "credential_sid":
 			field = "credential_sid"
 			v, err = d.sid(credentialRule)
-			b.CredentialSID = CredentialSID(d.intern(v))
+			*f.credential = CredentialSID(d.intern(v))
 		case "date_created":
-			field, err = "date_created", d.time(&b.DateCreated)
+			field, err = "date_created", d.time(f.created)
 		case "date_updated":
-			field, err = "date_updated", d.time(&b.DateUpdated)
+			field, err = "date_updated", d.time(f.updated)
 		case "endpoint":
 			field = "endpoint"
 			if v, err = d.text(); err == nil {
-				d.keep(&b.Endpoint, v)
+				d.keep(f.endpoint, v)
 			}
 		case "identity":
 			field = "identity"
 			v, err = d.text()
-			b.Identity = d.intern(v)
+			*f.identity = d.intern(v)
 		case "url":
 			field = "url"
 			if v, err = d.text(); err == nil {
-				d.keep(&b.URL, v)
+				d.keep(f.url, v)
 			}
 		case "binding_type":
-			field, err = "binding_type", d.bindingType(&b.BindingType)
+			field, err = "binding_type", d.bindingType(f.bindingType)
 		case "message_types":
-			field, err = "message_types", d.messageTypes(&b.MessageTypes)
+			field, err = "message_types", d.messageTypes(f.messageTypes)
+		case "links":
+			field = "links"
+			if f.userURL == nil {
+				known--
+				err = d.sc.Skip()
+				break
+			}
+			err = d.links(f.userURL)
 		default:
 			known--
 			field, err = string(key), d.sc.Skip()
@@ -370,6 +401,23 @@ func (d *decoder) binding(b *UserBinding, index int) (known int, err error) {
 			return known, d.fail(fieldName(index, field), err)
 		}
 	}
+}
+
+// links reads a binding's links object, keeping the user's URL.
+func (d *fieldReader) links(userURL *string) error {
+	if null, err := d.sc.Null(); null || err != nil {
+		return err
+	}
+	return d.eachKey(func(key []byte) error {
+		if string(key) != "user" {
+			return d.sc.Skip()
+		}
+		v, err := d.text()
+		if err == nil {
+			d.keep(userURL, v)
+		}
+		return err
+	})
 }
 
 // fieldName names a field for an error. It is built only when there is an
@@ -387,7 +435,7 @@ func fieldName(index int, field string) string {
 
 // sid reads a nullable SID and checks it against its pattern; null gives
 // nil. The bytes are valid until the next read.
-func (d *decoder) sid(r sidRule) ([]byte, error) {
+func (d *fieldReader) sid(r sidRule) ([]byte, error) {
 	b, err := d.text()
 	if err != nil || b == nil {
 		return nil, err
@@ -400,7 +448,7 @@ func (d *decoder) sid(r sidRule) ([]byte, error) {
 
 // text reads a nullable string; null gives nil, "" a non-nil empty slice.
 // The bytes are valid until the next read.
-func (d *decoder) text() ([]byte, error) {
+func (d *fieldReader) text() ([]byte, error) {
 	if null, err := d.sc.Null(); null || err != nil {
 		return nil, err
 	}
@@ -412,13 +460,13 @@ func (d *decoder) text() ([]byte, error) {
 }
 
 // string reads a nullable string into a new string.
-func (d *decoder) string(dst *string) error {
+func (d *fieldReader) string(dst *string) error {
 	b, err := d.text()
 	*dst = string(b)
 	return err
 }
 
-func (d *decoder) bindingType(dst *BindingType) error {
+func (d *fieldReader) bindingType(dst *BindingType) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = ""
 		return err
@@ -440,7 +488,7 @@ func (d *decoder) bindingType(dst *BindingType) error {
 	return nil
 }
 
-func (d *decoder) messageTypes(dst *[]string) error {
+func (d *fieldReader) messageTypes(dst *[]string) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = nil
 		return err
@@ -470,7 +518,7 @@ func (d *decoder) messageTypes(dst *[]string) error {
 	return nil
 }
 
-func (d *decoder) time(dst *time.Time) error {
+func (d *fieldReader) time(dst *time.Time) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = time.Time{}
 		return err

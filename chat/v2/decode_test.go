@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func seedTime() time.Time { return time.Date(2016, 10, 21, 11, 37, 3, 0, time.UT
 
 func TestSeedListExampleDecodes(t *testing.T) {
 	t.Parallel()
-	var d decoder
+	var d decoder[UserBinding]
 	var p UserBindingPage
 	hasMeta, err := d.page([]byte(readTestdata(t, "seed_list.json")), &p)
 	if err != nil || !hasMeta {
@@ -45,7 +46,7 @@ func TestSeedFetchExampleHasAPlaceholderUserSID(t *testing.T) {
 	t.Parallel()
 	// The seed's fetch example says "user_sid": "UserSid", a documentation
 	// placeholder: a malformed SID is an error that names the field.
-	var d decoder
+	var d decoder[UserBinding]
 	_, err := d.single([]byte(readTestdata(t, "seed_fetch.json")), new(UserBinding))
 	var de *DecodeError
 	if !errors.As(err, &de) || de.Field != "user_sid" || !strings.Contains(err.Error(), `"UserSid"`) {
@@ -97,7 +98,7 @@ func TestDecodeBinding(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var d decoder
+			var d decoder[UserBinding]
 			var b UserBinding
 			_, err := d.single([]byte(tc.in), &b)
 			failing := tc.wantField != "" || strings.HasPrefix(tc.name, "truncated") || strings.HasPrefix(tc.name, "trailing") || strings.HasPrefix(tc.name, "array")
@@ -151,7 +152,7 @@ func TestDecodePage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var d decoder
+			var d decoder[UserBinding]
 			var p UserBindingPage
 			hasMeta, err := d.page([]byte(tc.in), &p)
 			if tc.wantField == "" {
@@ -183,7 +184,7 @@ func TestErrorDocumentWithSuccessStatus(t *testing.T) {
 
 func TestInterningSharesRepeatedStrings(t *testing.T) {
 	t.Parallel()
-	var d decoder
+	var d decoder[UserBinding]
 	var p UserBindingPage
 	in := `{"meta":{},"bindings":[` + bindingJSON(1, "apn") + `,` + bindingJSON(2, "gcm") + `]}`
 	if _, err := d.page([]byte(in), &p); err != nil {
@@ -234,8 +235,11 @@ func FuzzDecodeBinding(f *testing.F) {
 	f.Add([]byte(bindingJSON(7, "apn")))
 	f.Add([]byte(`{"sid":null,"identity":"\ud83d\ude00","message_types":[]}`))
 	f.Add([]byte(`{"endpoint":"\xff"}`))
+	f.Add([]byte(serviceBindingJSON(3, "fcm", "bob")))
+	f.Add([]byte(`{"links":5}`))
+	f.Add([]byte(`{"links":{"user":5,"x":[]}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var d decoder
+		var d decoder[UserBinding]
 		var b UserBinding
 		_, err := d.single(in, &b)
 		if err != nil {
@@ -259,6 +263,29 @@ func FuzzDecodeBinding(f *testing.F) {
 		if b.SID != "" && !b.SID.Valid() {
 			t.Fatalf("decoded an invalid SID %q", b.SID)
 		}
+		// The service-wide shape reads the same document the same way,
+		// ignoring user_sid and reading links, which the user shape skips:
+		// it refuses what the user shape accepted only for a malformed
+		// links.
+		var ds decoder[Binding]
+		var sb Binding
+		links, linksOK := ref["links"].(map[string]any)
+		if ref["links"] == nil {
+			linksOK = true
+		}
+		if u, ok := links["user"]; ok && u != nil {
+			_, linksOK = u.(string)
+		}
+		if _, err := ds.single(in, &sb); err != nil {
+			if linksOK {
+				t.Fatalf("the user shape accepted %q, the service shape refused it: %v", in, err)
+			}
+			return
+		}
+		if sb.SID != b.SID || sb.Endpoint != b.Endpoint || sb.Identity != b.Identity || sb.URL != b.URL ||
+			sb.BindingType != b.BindingType || !slices.Equal(sb.MessageTypes, b.MessageTypes) || sb.UserURL != refString(links, "user") {
+			t.Fatalf("the two shapes read %q differently:\n%#v\n%#v", in, b, sb)
+		}
 	})
 }
 
@@ -266,7 +293,7 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(pageJSON("https://chat.twilio.com/v2/Services/IS/Users/x/Bindings", 0, 2, 3)))
 	f.Add([]byte(`{"meta":{"page":0},"bindings":null}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var d decoder
+		var d decoder[UserBinding]
 		var p UserBindingPage
 		hasMeta, err := d.page(in, &p)
 		if err == nil && !json.Valid(in) {

@@ -1,8 +1,10 @@
-// Package chat is a client for the User Binding resource of Twilio's
-// Programmable Chat v2 API: the push-notification bindings (APN, GCM, FCM)
-// that belong to one user of one Chat service.
+// Package chat is a client for the push-notification bindings (APN, GCM,
+// FCM) of Twilio's Programmable Chat v2 API: the User Binding resource, the
+// bindings of one user of one Chat service, and the service-wide Binding
+// resource, every binding of a service in one listing.
 //
 // API reference: https://www.twilio.com/docs/chat/rest/user-binding-resource
+// and https://www.twilio.com/docs/chat/rest/binding-resource
 //
 // Addressing a binding builds cheap values that do no I/O and cannot fail;
 // the verb at the end validates everything and makes the call:
@@ -12,6 +14,15 @@
 //	b, err := u.UserBindings("BS…").Fetch(ctx)
 //	err = u.UserBindings("BS…").Remove(ctx)
 //	for b, err := range u.UserBindings.List(ctx, nil) { … }
+//
+//	svc := api.Services("IS…")
+//	for b, err := range svc.Bindings.List(ctx, &chat.BindingListParams{Identity: []string{"alice"}}) { … }
+//	err = svc.Bindings("BS…").Remove(ctx)
+//
+// Both resources share one implementation: the same validation, decoder,
+// pager and page-URL rules, and every binding handed out is checked to
+// belong to the service and user asked for and to match the listing's
+// filters.
 //
 // Identities are sent as exactly one escaped path segment, so an identity
 // such as "a?b" or "x/y" addresses that user and no other resource.

@@ -303,3 +303,111 @@ func TestE2ERemoveAcceptRetriedNotFound(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestE2EServiceWideBindings walks a service's bindings across users with
+// every listing option, and removes through both resources.
+func TestE2EServiceWideBindings(t *testing.T) {
+	t.Parallel()
+	srv := chattest.NewServer()
+	defer srv.Close()
+	svc := srv.AddService()
+	identities := []string{"alice", "bob@example.com", "carol / ops", "dave?", "日本"}
+	types := []chat.BindingType{chat.BindingTypeAPN, chat.BindingTypeGCM, chat.BindingTypeFCM}
+	for i := 0; i < 35; i++ {
+		svc.AddUser(identities[i%5]).AddBinding(chattest.Binding{Type: types[i%3]})
+	}
+	c, _ := srv.Client(client.WithRetryWait(time.Millisecond, 2*time.Millisecond))
+	api := chat.New(c)
+	all := api.Services(svc.SID).Bindings
+	ctx := context.Background()
+	list := func(p *chat.BindingListParams) []*chat.Binding {
+		t.Helper()
+		var out []*chat.Binding
+		for b, err := range all.List(ctx, p) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	want := svc.Bindings()
+	got := list(&chat.BindingListParams{PageSize: 4, Prefetch: true})
+	if len(got) != 35 {
+		t.Fatalf("listed %d of 35", len(got))
+	}
+	for i, b := range got {
+		if b.SID != want[i].SID || b.Identity != want[i].Identity || b.UserURL == "" || b.URL == "" || !b.DateUpdated.Equal(want[i].DateUpdated) {
+			t.Fatalf("binding %d = %+v, want %+v", i, b, want[i])
+		}
+	}
+	if n := len(list(&chat.BindingListParams{Identity: []string{"carol / ops", "日本"}, PageSize: 3})); n != 14 {
+		t.Errorf("two identities: %d bindings, want 14", n)
+	}
+	if n := len(list(&chat.BindingListParams{BindingType: []chat.BindingType{chat.BindingTypeGCM}, Identity: []string{"alice"}})); n != 2 {
+		t.Errorf("gcm of alice: %d bindings, want 2", n)
+	}
+	before := srv.Stats().Requests
+	if n := len(list(&chat.BindingListParams{Limit: 6})); n != 6 || srv.Stats().Requests-before != 1 {
+		t.Errorf("Limit 6: %d bindings in %d requests", n, srv.Stats().Requests-before)
+	}
+
+	// Page by hand, save the next URL, resume in a new listing.
+	first, err := all.FirstPage(ctx, &chat.BindingListParams{PageSize: 10, BindingType: []chat.BindingType{chat.BindingTypeFCM}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(first.Bindings)
+	for p, err := all.PageFromURL(ctx, first.Meta.NextPageURL); p != nil || err != nil; p, err = p.Next(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range p.Bindings {
+			if b.BindingType != chat.BindingTypeFCM {
+				t.Fatalf("resumed listing lost its filter: %s", b.BindingType)
+			}
+		}
+		n += len(p.Bindings)
+	}
+	if n != 11 {
+		t.Errorf("fcm bindings by pages: %d, want 11", n)
+	}
+	pages := 0
+	for _, err := range all.Pages(ctx, &chat.BindingListParams{PageSize: 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+	}
+	if pages != 4 {
+		t.Errorf("%d pages of 10 for 35 bindings", pages)
+	}
+
+	// One store: removed through one resource, gone from both.
+	alice := api.Services(svc.SID).Users("alice").UserBindings
+	b0 := got[0]
+	fetched, err := all(string(b0.SID)).Fetch(ctx)
+	if err != nil || fetched.SID != b0.SID || fetched.Identity != "alice" {
+		t.Fatalf("Fetch = %+v, %v", fetched, err)
+	}
+	if err := all(string(b0.SID)).Remove(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice(string(b0.SID)).Fetch(ctx); !client.IsNotFound(err) {
+		t.Errorf("removed service-wide, the user's view says %v", err)
+	}
+	b1 := got[5] // alice's second binding
+	if err := alice(string(b1.SID)).Remove(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := all(string(b1.SID)).Fetch(ctx); !client.IsNotFound(err) {
+		t.Errorf("removed through the user, the service's view says %v", err)
+	}
+	srv.Inject(chattest.Fault{Method: "DELETE", ServeFirst: true, Status: 503})
+	if err := all(string(got[1].SID)).Remove(ctx, chat.AcceptRetriedNotFound()); err != nil {
+		t.Errorf("a lost success, accepted: %v", err)
+	}
+	if left := len(svc.Bindings()); left != 32 {
+		t.Errorf("%d bindings left, want 32", left)
+	}
+}

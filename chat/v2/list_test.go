@@ -190,7 +190,7 @@ func TestNextPageURLSafety(t *testing.T) {
 		{"client's own host with prefix", testBase + listPath + "?PageToken=C", "", "PageToken=C"},
 		{"relative", listPath + "?PageToken=D", "", "PageToken=D"},
 		{"escaping differs", "https://chat.twilio.com/v2/Services/" + testService + "/Users/%55S0123456789abcdef0123456789abcdef/Bindings?PageToken=E", "", "PageToken=E"},
-		{"other host", "https://evil.example" + listPath + "?PageToken=X", "names host evil.example", ""},
+		{"other host", "https://evil.example" + listPath + "?PageToken=X", `names host "evil.example"`, ""},
 		{"twilio lookalike", "https://chat.twilio.com.evil.example" + listPath, "names host", ""},
 		{"plain http", "http://chat.twilio.com" + listPath, "scheme http", ""},
 		{"javascript", "javascript:alert(1)", "not an absolute", ""},

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/google/go-querystring/query"
 	"github.com/twiliochat/twiliochat-go/client"
@@ -15,46 +16,99 @@ const MaxPageSize = 1000
 // default size (50). Methods never modify the params they are given.
 type UserBindingListParams struct {
 	// BindingType keeps only bindings of these types; sent as one
-	// BindingType query parameter per value.
-	BindingType []BindingType `url:"BindingType,omitempty"`
+	// BindingType query parameter per value. Every binding yielded is
+	// checked against it.
+	BindingType []BindingType
 	// PageSize is how many bindings each request returns, 1 to 1000;
 	// 0 leaves it to the server.
-	PageSize int `url:"PageSize,omitempty"`
+	PageSize int
 	// Limit stops a List after this many bindings; 0 means no limit. When
 	// PageSize is 0, a Limit also sets the page size to min(Limit, 1000), so
 	// a small Limit costs one small request.
-	Limit int `url:"-"`
+	Limit int
 	// Prefetch fetches the next page while the caller works on the current
 	// one, hiding the API's latency behind the caller's. It costs one
 	// goroutine per listing, stopped and waited for when the loop ends, and
 	// at most one page fetched and not used when the caller breaks early.
-	Prefetch bool `url:"-"`
+	Prefetch bool
 }
 
-// prepared validates p and returns the query to send and the limit, without
-// touching p.
-func (p *UserBindingListParams) prepared() (q string, limit int, err error) {
-	var c UserBindingListParams
-	if p != nil {
-		c = *p
+// BindingListParams filters and sizes a listing of a service's bindings.
+// Its fields mean what they mean in UserBindingListParams, and Identity
+// keeps only the bindings of users with these identities. The zero value
+// (or nil) lists every binding of the service. Methods never modify the
+// params they are given.
+type BindingListParams struct {
+	// BindingType keeps only bindings of these types; sent as one
+	// BindingType query parameter per value.
+	BindingType []BindingType
+	// Identity keeps only the bindings of the users with these identities
+	// (exact matches, any strings but empty ones); sent as one Identity
+	// query parameter per value. Every binding yielded is checked against
+	// it.
+	Identity []string
+	// PageSize is how many bindings each request returns, 1 to 1000;
+	// 0 leaves it to the server.
+	PageSize int
+	// Limit stops a List after this many bindings; 0 means no limit.
+	Limit int
+	// Prefetch fetches the next page while the caller works on the current
+	// one (see UserBindingListParams.Prefetch).
+	Prefetch bool
+}
+
+// listQuery holds either listing's parameters: one set of rules for both.
+type listQuery struct {
+	BindingType []BindingType `url:"BindingType,omitempty"`
+	Identity    []string      `url:"Identity,omitempty"`
+	PageSize    int           `url:"PageSize,omitempty"`
+
+	limit    int
+	prefetch bool
+}
+
+func (p *UserBindingListParams) listQuery() listQuery {
+	if p == nil {
+		return listQuery{}
 	}
-	if c.PageSize < 0 || c.PageSize > MaxPageSize {
-		return "", 0, &client.ValidationError{Param: "PageSize", Value: strconv.Itoa(c.PageSize), Rule: "must be between 1 and 1000, or 0 for the server's default"}
+	return listQuery{BindingType: p.BindingType, PageSize: p.PageSize, limit: p.Limit, prefetch: p.Prefetch}
+}
+
+func (p *BindingListParams) listQuery() listQuery {
+	if p == nil {
+		return listQuery{}
 	}
-	if c.Limit < 0 {
-		return "", 0, &client.ValidationError{Param: "Limit", Value: strconv.Itoa(c.Limit), Rule: "must be 0 (no limit) or positive"}
+	return listQuery{BindingType: p.BindingType, Identity: p.Identity, PageSize: p.PageSize, limit: p.Limit, prefetch: p.Prefetch}
+}
+
+// encode validates q and returns the query string to send. q is a copy, so
+// the caller's params are never touched.
+func (q listQuery) encode() (string, error) {
+	if q.PageSize < 0 || q.PageSize > MaxPageSize {
+		return "", &client.ValidationError{Param: "PageSize", Value: strconv.Itoa(q.PageSize), Rule: "must be between 1 and 1000, or 0 for the server's default"}
 	}
-	for _, t := range c.BindingType {
+	if q.limit < 0 {
+		return "", &client.ValidationError{Param: "Limit", Value: strconv.Itoa(q.limit), Rule: "must be 0 (no limit) or positive"}
+	}
+	for _, t := range q.BindingType {
 		if !t.Known() {
-			return "", 0, &client.ValidationError{Param: "BindingType", Value: string(t), Rule: `must be "apn", "gcm" or "fcm"`}
+			return "", &client.ValidationError{Param: "BindingType", Value: string(t), Rule: `must be "apn", "gcm" or "fcm"`}
 		}
 	}
-	if c.Limit > 0 && c.PageSize == 0 {
-		c.PageSize = min(c.Limit, MaxPageSize)
+	for _, id := range q.Identity {
+		switch {
+		case id == "":
+			return "", &client.ValidationError{Param: "Identity", Value: id, Rule: "must be a user's identity, not empty"}
+		case !utf8.ValidString(id):
+			return "", &client.ValidationError{Param: "Identity", Value: id, Rule: "must be valid UTF-8"}
+		}
 	}
-	v, err := query.Values(c)
+	if q.limit > 0 && q.PageSize == 0 {
+		q.PageSize = min(q.limit, MaxPageSize)
+	}
+	v, err := query.Values(q)
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
-	return v.Encode(), c.Limit, nil
+	return v.Encode(), nil
 }

@@ -12,12 +12,20 @@ import (
 // %XX, so an identity can never add a segment, start a query or end the
 // path early.
 
-func (r userRef) bindingsPath() string {
-	return "/v2/Services/" + url.PathEscape(r.service) + "/Users/" + url.PathEscape(r.user) + "/Bindings"
+// listPath is the path of the list r names:
+// /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings for one user's,
+// /v2/Services/{ServiceSid}/Bindings for the service's.
+func (r ref) listPath() string {
+	p := "/v2/Services/" + url.PathEscape(r.service)
+	if r.perUser {
+		p += "/Users/" + url.PathEscape(r.user)
+	}
+	return p + "/Bindings"
 }
 
-func (r userRef) bindingPath(sid string) string {
-	return r.bindingsPath() + "/" + url.PathEscape(sid)
+// itemPath is the path of binding sid in the list r names.
+func (r ref) itemPath(sid string) string {
+	return r.listPath() + "/" + url.PathEscape(sid)
 }
 
 // checkUser accepts any identity that can travel as one path segment.

@@ -49,12 +49,12 @@ func TestIdentityIsExactlyOneSegment(t *testing.T) {
 
 func TestPathsMatchTheSeed(t *testing.T) {
 	t.Parallel()
-	r := userRef{service: testService, user: "alice"}
-	if got, want := r.bindingsPath(), "/v2/Services/"+testService+"/Users/alice/Bindings"; got != want {
-		t.Errorf("bindingsPath = %q, want %q", got, want)
+	r := ref{service: testService, user: "alice", perUser: true}
+	if got, want := r.listPath(), "/v2/Services/"+testService+"/Users/alice/Bindings"; got != want {
+		t.Errorf("listPath = %q, want %q", got, want)
 	}
-	if got, want := r.bindingPath(testBinding), "/v2/Services/"+testService+"/Users/alice/Bindings/"+testBinding; got != want {
-		t.Errorf("bindingPath = %q, want %q", got, want)
+	if got, want := r.itemPath(testBinding), "/v2/Services/"+testService+"/Users/alice/Bindings/"+testBinding; got != want {
+		t.Errorf("itemPath = %q, want %q", got, want)
 	}
 }
 
@@ -63,11 +63,11 @@ func FuzzPathBuilding(f *testing.F) {
 		f.Add(id, testBinding)
 	}
 	f.Fuzz(func(t *testing.T, id, bsid string) {
-		r := userRef{service: testService, user: id}
+		r := ref{service: testService, user: id, perUser: true}
 		if checkUser(id) != nil || checkSID("Sid", bindingRule, bsid) != nil {
 			return
 		}
-		p := r.bindingPath(bsid)
+		p := r.itemPath(bsid)
 		u, err := url.Parse("https://h" + p)
 		if err != nil {
 			t.Fatalf("path for %q does not parse: %v", id, err)
@@ -82,7 +82,7 @@ func FuzzPathBuilding(f *testing.F) {
 		if got, err := url.PathUnescape(segs[5]); err != nil || got != id {
 			t.Fatalf("identity %q round-trips as %q", id, got)
 		}
-		if !samePath(r.bindingsPath(), r.bindingsPath()) {
+		if !samePath(r.listPath(), r.listPath()) {
 			t.Fatal("samePath is not reflexive")
 		}
 	})

@@ -93,7 +93,7 @@ func TestValidPageSizesAccepted(t *testing.T) {
 	t.Parallel()
 	// The seed allows up to 1000 even though the current OpenAPI text says 50.
 	for _, n := range []int{0, 1, 50, 51, 999, 1000} {
-		if _, _, err := (&UserBindingListParams{PageSize: n}).prepared(); err != nil {
+		if _, err := (&UserBindingListParams{PageSize: n}).listQuery().encode(); err != nil {
 			t.Errorf("PageSize %d rejected: %v", n, err)
 		}
 	}

@@ -5,41 +5,82 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
-
-func (h UserBindingHandle) check() error {
-	if err := h.user.check(); err != nil {
-		return err
-	}
-	return checkSID("Sid", bindingRule, h.sid)
-}
 
 // Fetch reads the binding.
 //
 // API: GET /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
 // (https://www.twilio.com/docs/chat/rest/user-binding-resource#fetch-a-user-binding-resource)
 func (h UserBindingHandle) Fetch(ctx context.Context) (*UserBinding, error) {
-	if err := h.check(); err != nil {
+	return fetch[UserBinding](ctx, h.ref, h.sid)
+}
+
+// Fetch reads the binding.
+//
+// API: GET /v2/Services/{ServiceSid}/Bindings/{Sid}
+// (https://www.twilio.com/docs/chat/rest/binding-resource#fetch-a-binding-resource)
+func (h BindingHandle) Fetch(ctx context.Context) (*Binding, error) {
+	return fetch[Binding](ctx, h.ref, h.sid)
+}
+
+// Remove deletes the binding. The DELETE is retried like a GET (it is
+// idempotent); see AcceptRetriedNotFound for what a 404 after a retry means.
+//
+// API: DELETE /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
+// (https://www.twilio.com/docs/chat/rest/user-binding-resource#delete-a-user-binding-resource)
+func (h UserBindingHandle) Remove(ctx context.Context, opts ...RemoveOption) error {
+	return remove(ctx, h.ref, h.sid, opts)
+}
+
+// Remove deletes the binding, which removes it from its user's bindings
+// too; it behaves as UserBindingHandle.Remove does.
+//
+// API: DELETE /v2/Services/{ServiceSid}/Bindings/{Sid}
+// (https://www.twilio.com/docs/chat/rest/binding-resource#delete-a-binding-resource)
+func (h BindingHandle) Remove(ctx context.Context, opts ...RemoveOption) error {
+	return remove(ctx, h.ref, h.sid, opts)
+}
+
+// fetch reads binding sid of the list r names, and checks that the answer
+// is that binding, of that service and user.
+func fetch[T item](ctx context.Context, r ref, sid string) (*T, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	if err := checkSID("Sid", bindingRule, sid); err != nil {
 		return nil, err
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	req := client.Request{Method: http.MethodGet, Path: h.user.bindingPath(h.sid)}
-	resp, err := h.user.api.c.Do(ctx, req, buf)
+	req := client.Request{Method: http.MethodGet, Path: r.itemPath(sid)}
+	resp, err := r.api.c.Do(ctx, req, buf)
 	if err != nil {
 		return nil, err
 	}
-	var d decoder
-	b := new(UserBinding)
+	var d decoder[T]
+	b := new(T)
 	ok, err := d.single(buf.Bytes(), b)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, errorDocument(buf.Bytes(), req, resp, &DecodeError{Err: errors.New("the response has none of the fields of a user binding")})
+		return nil, errorDocument(buf.Bytes(), req, resp, &DecodeError{Err: errors.New("the response has none of the fields of a binding")})
+	}
+	f := fieldsOf(b)
+	if !strings.EqualFold(string(*f.sid), sid) {
+		return nil, &DecodeError{Field: "sid", Err: errors.New("is " + excerpt.Quote(string(*f.sid), excerpt.Short) + ", but the request was for " + sid)}
+	}
+	sc := scope{service: r.service}
+	if r.perUser {
+		sc.user = r.user
+	}
+	if err := sc.check(f, -1); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -62,22 +103,21 @@ func AcceptRetriedNotFound() RemoveOption {
 	return func(o *removeOptions) { o.retriedNotFoundOK = true }
 }
 
-// Remove deletes the binding. The DELETE is retried like a GET (it is
-// idempotent); see AcceptRetriedNotFound for what a 404 after a retry means.
-//
-// API: DELETE /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
-// (https://www.twilio.com/docs/chat/rest/user-binding-resource#delete-a-user-binding-resource)
-func (h UserBindingHandle) Remove(ctx context.Context, opts ...RemoveOption) error {
+// remove deletes binding sid of the list r names.
+func remove(ctx context.Context, r ref, sid string, opts []RemoveOption) error {
 	var o removeOptions
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
 	}
-	if err := h.check(); err != nil {
+	if err := r.check(); err != nil {
 		return err
 	}
-	_, err := h.user.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: h.user.bindingPath(h.sid)}, nil)
+	if err := checkSID("Sid", bindingRule, sid); err != nil {
+		return err
+	}
+	_, err := r.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: r.itemPath(sid)}, nil)
 	var apiErr *client.Error
 	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
 		return nil

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/twiliochat/twiliochat-go/client"
@@ -17,17 +19,89 @@ import (
 
 const notFound = `{"code":20404,"message":"The requested resource /Services/IS/Users/x/Bindings/BS was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`
 
+// The OpenAPI document's example binding, in both shapes.
+const (
+	exService = "ISaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	exUser    = "USaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	exBinding = "BSaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+)
+
+// TestFetch fetches the OpenAPI document's example of each resource, and
+// answers that are not the binding asked for.
 func TestFetch(t *testing.T) {
 	t.Parallel()
-	api, mt := newTestAPI(t)
-	path := "/v2/Services/" + testService + "/Users/alice@example.com/Bindings/" + testBinding
-	mt.RegisterResponder("GET", testBase+path, httpmock.NewStringResponder(200, readTestdata(t, "openapi_fetch.json")))
-	b, err := api.Services(testService).Users("alice@example.com").UserBindings(testBinding).Fetch(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	userExample, bindingExample := readTestdata(t, "openapi_fetch.json"), readTestdata(t, "openapi_binding_fetch.json")
+	cases := []struct {
+		name      string
+		body      string
+		fetch     func(*API) (any, error)
+		wantField string // "" means success; otherwise the field a DecodeError names
+	}{
+		{"user binding by identity", userExample, func(a *API) (any, error) {
+			return a.Services(exService).Users("TestUser").UserBindings(exBinding).Fetch(context.Background())
+		}, ""},
+		{"user binding by SID", userExample, func(a *API) (any, error) {
+			return a.Services(exService).Users(exUser).UserBindings(exBinding).Fetch(context.Background())
+		}, ""},
+		{"binding", bindingExample, func(a *API) (any, error) {
+			return a.Services(exService).Bindings(exBinding).Fetch(context.Background())
+		}, ""},
+		{"SIDs compared without case", bindingExample, func(a *API) (any, error) {
+			return a.Services(strings.ToUpper(exService[:2]) + strings.ToUpper(exService[2:])).Bindings("BS" + strings.ToUpper(exBinding[2:])).Fetch(context.Background())
+		}, ""},
+
+		{"another binding", userExample, func(a *API) (any, error) {
+			return a.Services(exService).Users("TestUser").UserBindings(testBinding).Fetch(context.Background())
+		}, "sid"},
+		{"another service", bindingExample, func(a *API) (any, error) {
+			return a.Services(testService).Bindings(exBinding).Fetch(context.Background())
+		}, "service_sid"},
+		{"another user by SID", userExample, func(a *API) (any, error) {
+			return a.Services(exService).Users(testUser).UserBindings(exBinding).Fetch(context.Background())
+		}, "user_sid"},
+		{"another user by identity", userExample, func(a *API) (any, error) {
+			return a.Services(exService).Users("testuser").UserBindings(exBinding).Fetch(context.Background())
+		}, "identity"},
+		{"no SID at all", `{"identity":"TestUser"}`, func(a *API) (any, error) {
+			return a.Services(exService).Users("TestUser").UserBindings(exBinding).Fetch(context.Background())
+		}, "sid"},
 	}
-	if b.BindingType != BindingTypeGCM || b.Identity != "TestUser" || b.Endpoint != "TestUser-endpoint" || len(b.MessageTypes) != 4 {
-		t.Errorf("Fetch = %+v", b)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api, mt := newTestAPI(t)
+			mt.RegisterNoResponder(httpmock.NewStringResponder(200, tc.body))
+			got, err := tc.fetch(api)
+			if tc.wantField != "" {
+				var de *DecodeError
+				if !errors.As(err, &de) || de.Field != tc.wantField {
+					t.Fatalf("err = %v, want a DecodeError naming %s", err, tc.wantField)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			created := time.Date(2016, 10, 21, 11, 37, 3, 0, time.UTC)
+			types := []string{"removed_from_channel", "new_message", "added_to_channel", "invited_to_channel"}
+			var want any
+			switch got.(type) {
+			case *UserBinding:
+				want = &UserBinding{SID: exBinding, AccountSID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ServiceSID: exService, UserSID: exUser,
+					CredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", DateCreated: created, DateUpdated: created, Endpoint: "TestUser-endpoint",
+					Identity: "TestUser", BindingType: BindingTypeGCM, MessageTypes: types,
+					URL: "https://chat.twilio.com/v2/Services/" + exService + "/Users/" + exUser + "/Bindings/" + exBinding}
+			case *Binding:
+				want = &Binding{SID: exBinding, AccountSID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ServiceSID: exService,
+					CredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", DateCreated: created, DateUpdated: created, Endpoint: "TestUser-endpoint",
+					Identity: "TestUser", BindingType: BindingTypeGCM, MessageTypes: types,
+					URL:     "https://chat.twilio.com/v2/Services/" + exService + "/Bindings/" + exBinding,
+					UserURL: "https://chat.twilio.com/v2/Services/" + exService + "/Users/TestUser"}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("Fetch = %#v\nwant %#v", got, want)
+			}
+		})
 	}
 }
 
@@ -105,31 +179,43 @@ func TestRemove(t *testing.T) {
 
 func TestEndpointIsRedacted(t *testing.T) {
 	t.Parallel()
-	b := &UserBinding{SID: testBinding, Endpoint: "device-token-secret", Identity: "alice", BindingType: BindingTypeAPN}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-		for _, v := range []any{b, *b, []*UserBinding{b}, struct{ B UserBinding }{*b}} {
-			out := fmt.Sprintf(verb, v)
-			if strings.Contains(out, "device-token-secret") || strings.Contains(out, fmt.Sprintf("%x", "device-token-secret")) {
-				t.Errorf("Sprintf(%s, %T) reveals the endpoint: %s", verb, v, out)
+	ub := &UserBinding{SID: testBinding, Endpoint: "device-token-secret", Identity: "alice", BindingType: BindingTypeAPN, UserSID: testUser}
+	sb := &Binding{SID: testBinding, Endpoint: "device-token-secret", Identity: "alice", BindingType: BindingTypeAPN, UserURL: "https://u"}
+	for _, tc := range []struct {
+		name       string
+		ptr, value any
+	}{
+		{"chat.UserBinding", ub, *ub},
+		{"chat.Binding", sb, *sb},
+	} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			for _, v := range []any{tc.ptr, tc.value, []any{tc.ptr}, struct{ B any }{tc.value}} {
+				out := fmt.Sprintf(verb, v)
+				if strings.Contains(out, "device-token-secret") || strings.Contains(out, fmt.Sprintf("%x", "device-token-secret")) {
+					t.Errorf("Sprintf(%s, %T) reveals the endpoint: %s", verb, v, out)
+				}
 			}
 		}
+		if out := fmt.Sprintf("%+v", tc.ptr); !strings.Contains(out, "Endpoint:[redacted]") || !strings.Contains(out, "SID:"+testBinding) {
+			t.Errorf("%%+v = %s", out)
+		}
+		if out := fmt.Sprintf("%#v", tc.value); !strings.HasPrefix(out, tc.name+"{") {
+			t.Errorf("%%#v = %s", out)
+		}
+		var logs bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logs, nil)).Info("binding", "b", tc.ptr, "v", tc.value)
+		if strings.Contains(logs.String(), "device-token-secret") || !strings.Contains(logs.String(), `"endpoint":"[redacted]"`) || !strings.Contains(logs.String(), `"sid":"`+testBinding) {
+			t.Errorf("slog output: %s", logs.String())
+		}
+		if strings.Contains(logs.String(), "user_sid") != (tc.name == "chat.UserBinding") {
+			t.Errorf("slog output has user_sid exactly when the shape does: %s", logs.String())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if out := fmt.Sprintf("%+v", b); !strings.Contains(out, "Endpoint:[redacted]") || !strings.Contains(out, "SID:"+testBinding) {
-		t.Errorf("%%+v = %s", out)
-	}
-	if out := fmt.Sprintf("%#v", *b); !strings.HasPrefix(out, "chat.UserBinding{") {
-		t.Errorf("%%#v = %s", out)
-	}
-	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("binding", "b", b, "v", *b)
-	if strings.Contains(logs.String(), "device-token-secret") || !strings.Contains(logs.String(), `"endpoint":"[redacted]"`) {
-		t.Errorf("slog output: %s", logs.String())
-	}
-	var m map[string]any
-	if err := json.Unmarshal(logs.Bytes(), &m); err != nil {
-		t.Fatal(err)
-	}
-	if b.Endpoint != "device-token-secret" {
+	if ub.Endpoint != "device-token-secret" || sb.Endpoint != "device-token-secret" {
 		t.Error("formatting changed the binding")
 	}
 }

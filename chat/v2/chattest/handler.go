@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,32 +26,60 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.handle(w, r)
 }
 
-// handle serves the three operations of the User Binding resource.
+// target is what a request's path names: one user's bindings or a
+// service's, and one binding of them when sid is set.
+type target struct {
+	service string
+	user    string // a user SID or identity, when perUser
+	perUser bool
+	sid     string
+}
+
+// route reads a path of the User Binding or the Binding resource,
+// unescaping each segment after splitting on the escaped path, so that an
+// identity holding "/" or "?" stays one segment.
+func route(escapedPath string) (target, bool) {
+	segs := strings.Split(escapedPath, "/")
+	if len(segs) < 5 || segs[0] != "" || segs[1] != "v2" || segs[2] != "Services" {
+		return target{}, false
+	}
+	for i := 3; i < len(segs); i++ {
+		v, err := url.PathUnescape(segs[i])
+		if err != nil {
+			return target{}, false
+		}
+		segs[i] = v
+	}
+	t := target{service: segs[3]}
+	rest := segs[4:]
+	if len(rest) >= 3 && rest[0] == "Users" {
+		t.user, t.perUser, rest = rest[1], true, rest[2:]
+	}
+	switch {
+	case len(rest) == 1 && rest[0] == "Bindings":
+	case len(rest) == 2 && rest[0] == "Bindings":
+		t.sid = rest[1]
+	default:
+		return target{}, false
+	}
+	return t, true
+}
+
+// handle serves the three operations of the User Binding resource and the
+// three of the service-wide Binding resource.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(r) {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
-	// Route on the escaped path, so an identity holding "/" or "?" stays
-	// one segment, then unescape each segment.
-	segs := strings.Split(r.URL.EscapedPath(), "/")
-	if len(segs) < 7 || len(segs) > 8 || segs[0] != "" || segs[1] != "v2" || segs[2] != "Services" || segs[4] != "Users" || segs[6] != "Bindings" {
-		notFound(w, r)
-		return
-	}
-	for i := 3; i < len(segs); i++ {
-		v, err := url.PathUnescape(segs[i])
-		if err != nil {
-			notFound(w, r)
-			return
-		}
-		segs[i] = v
-	}
+	t, ok := route(r.URL.EscapedPath())
 	switch {
-	case len(segs) == 7 && r.Method == http.MethodGet:
-		s.list(w, r, segs[3], segs[5])
-	case len(segs) == 8 && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
-		s.instance(w, r, segs[3], segs[5], segs[7])
+	case !ok:
+		notFound(w, r)
+	case t.sid == "" && r.Method == http.MethodGet:
+		s.list(w, r, t)
+	case t.sid != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
+		s.instance(w, r, t)
 	default:
 		w.Header().Set("Allow", "GET, DELETE")
 		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
@@ -96,23 +125,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // bindingDoc is a binding as the API renders it, fields in the documented
-// order.
+// order: UserSID only in the per-user resource, Links only in the
+// service-wide one.
 type bindingDoc struct {
-	SID           string   `json:"sid"`
-	AccountSID    string   `json:"account_sid"`
-	ServiceSID    string   `json:"service_sid"`
-	DateCreated   string   `json:"date_created"`
-	DateUpdated   string   `json:"date_updated"`
-	Endpoint      string   `json:"endpoint"`
-	Identity      string   `json:"identity"`
-	UserSID       string   `json:"user_sid"`
-	BindingType   string   `json:"binding_type"`
-	CredentialSID *string  `json:"credential_sid"`
-	MessageTypes  []string `json:"message_types"`
-	URL           string   `json:"url"`
+	SID           string    `json:"sid"`
+	AccountSID    string    `json:"account_sid"`
+	ServiceSID    string    `json:"service_sid"`
+	DateCreated   string    `json:"date_created"`
+	DateUpdated   string    `json:"date_updated"`
+	Endpoint      string    `json:"endpoint"`
+	Identity      string    `json:"identity"`
+	UserSID       *string   `json:"user_sid,omitempty"`
+	BindingType   string    `json:"binding_type"`
+	CredentialSID *string   `json:"credential_sid"`
+	MessageTypes  []string  `json:"message_types"`
+	URL           string    `json:"url"`
+	Links         *linksDoc `json:"links,omitempty"`
 }
 
-func (s *Server) doc(b *chat.UserBinding) bindingDoc {
+type linksDoc struct {
+	User string `json:"user"`
+}
+
+func userListPath(service, userSID string) string {
+	return "/v2/Services/" + url.PathEscape(service) + "/Users/" + url.PathEscape(userSID) + "/Bindings"
+}
+
+func serviceListPath(service string) string {
+	return "/v2/Services/" + url.PathEscape(service) + "/Bindings"
+}
+
+// doc renders e as the resource t addresses renders it, with absolute URLs
+// on origin.
+func doc(e *entry, perUser bool, origin string) bindingDoc {
+	b := &e.b
 	d := bindingDoc{
 		SID:          string(b.SID),
 		AccountSID:   string(b.AccountSID),
@@ -121,10 +167,16 @@ func (s *Server) doc(b *chat.UserBinding) bindingDoc {
 		DateUpdated:  b.DateUpdated.UTC().Format(time.RFC3339),
 		Endpoint:     b.Endpoint,
 		Identity:     b.Identity,
-		UserSID:      string(b.UserSID),
 		BindingType:  string(b.BindingType),
 		MessageTypes: b.MessageTypes,
-		URL:          s.bindingURL(string(b.ServiceSID), string(b.UserSID), string(b.SID)),
+	}
+	if perUser {
+		us := string(b.UserSID)
+		d.UserSID = &us
+		d.URL = origin + userListPath(string(b.ServiceSID), us) + "/" + url.PathEscape(string(b.SID))
+	} else {
+		d.URL = origin + serviceListPath(string(b.ServiceSID)) + "/" + url.PathEscape(string(b.SID))
+		d.Links = &linksDoc{User: origin + "/v2/Services/" + url.PathEscape(string(b.ServiceSID)) + "/Users/" + url.PathEscape(string(b.UserSID))}
 	}
 	if b.CredentialSID != "" {
 		cr := string(b.CredentialSID)
@@ -133,15 +185,24 @@ func (s *Server) doc(b *chat.UserBinding) bindingDoc {
 	return d
 }
 
-func (s *Server) listURL(service, userSID string) string {
-	return s.URL + "/v2/Services/" + url.PathEscape(service) + "/Users/" + url.PathEscape(userSID) + "/Bindings"
+// origin is the scheme and host page and binding URLs are written on.
+func (s *Server) origin(*http.Request) string { return s.URL }
+
+// lookup finds the binding t names, nil when there is none: a binding of
+// another user is not found under this one.
+func (s *Server) lookup(t target) (*service, *entry) {
+	sv := s.services[t.service]
+	if sv == nil {
+		return nil, nil
+	}
+	e := sv.bindings[t.sid]
+	if e != nil && t.perUser && s.lookupUser(t.service, t.user) != e.user {
+		e = nil
+	}
+	return sv, e
 }
 
-func (s *Server) bindingURL(service, userSID, bs string) string {
-	return s.listURL(service, userSID) + "/" + url.PathEscape(bs)
-}
-
-func (s *Server) instance(w http.ResponseWriter, r *http.Request, service, userID, bs string) {
+func (s *Server) instance(w http.ResponseWriter, r *http.Request, t target) {
 	if r.Method == http.MethodGet {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
@@ -149,11 +210,7 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request, service, userI
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
-	u := s.lookupUser(service, userID)
-	var e *entry
-	if u != nil {
-		e = u.bySID[bs]
-	}
+	sv, e := s.lookup(t)
 	if e == nil {
 		if r.Method == http.MethodDelete {
 			s.removeMisses.Add(1)
@@ -162,12 +219,12 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request, service, userI
 		return
 	}
 	if r.Method == http.MethodDelete {
-		u.remove(e)
+		sv.remove(e)
 		s.removed.Add(1)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.doc(&e.b))
+	writeJSON(w, http.StatusOK, doc(e, t.perUser, s.origin(r)))
 }
 
 type metaDoc struct {
@@ -187,12 +244,13 @@ type pageDoc struct {
 
 // listQuery is a parsed and validated list request.
 type listQuery struct {
-	types    []string
-	pageSize int
-	page     int
-	token    string
-	forward  bool   // token pages forward (PA) or back (PB)
-	seq      uint64 // the token's sequence number
+	types      []string
+	identities []string // the service-wide list only
+	pageSize   int
+	page       int
+	token      string
+	forward    bool   // token pages forward (PA) or back (PB)
+	seq        uint64 // the token's sequence number
 }
 
 func parseListQuery(q url.Values) (listQuery, string) {
@@ -203,6 +261,7 @@ func parseListQuery(q url.Values) (listQuery, string) {
 		}
 		lq.types = append(lq.types, t)
 	}
+	lq.identities = q["Identity"]
 	if v, ok := q["PageSize"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > 1000 {
@@ -235,15 +294,8 @@ func (lq listQuery) matches(e *entry) bool {
 	if e.removed {
 		return false
 	}
-	if len(lq.types) == 0 {
-		return true
-	}
-	for _, t := range lq.types {
-		if string(e.b.BindingType) == t {
-			return true
-		}
-	}
-	return false
+	return (len(lq.types) == 0 || slices.Contains(lq.types, string(e.b.BindingType))) &&
+		(len(lq.identities) == 0 || slices.Contains(lq.identities, e.user.identity))
 }
 
 // encode renders the query for page page with token, in the order the API
@@ -253,6 +305,9 @@ func (lq listQuery) encode(page int, token string) string {
 	for _, t := range lq.types {
 		b.WriteString("BindingType=" + url.QueryEscape(t) + "&")
 	}
+	for _, id := range lq.identities {
+		b.WriteString("Identity=" + url.QueryEscape(id) + "&")
+	}
 	b.WriteString("PageSize=" + strconv.Itoa(lq.pageSize) + "&Page=" + strconv.Itoa(page))
 	if token != "" {
 		b.WriteString("&PageToken=" + token)
@@ -260,7 +315,7 @@ func (lq listQuery) encode(page int, token string) string {
 	return b.String()
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID string) {
+func (s *Server) list(w http.ResponseWriter, r *http.Request, t target) {
 	lq, problem := parseListQuery(r.URL.Query())
 	if problem != "" {
 		badParam(w, problem)
@@ -268,22 +323,36 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID st
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u := s.lookupUser(service, userID)
-	if u == nil {
-		notFound(w, r)
-		return
+	origin := s.origin(r)
+	var l *entryList
+	var base string
+	if t.perUser {
+		lq.identities = nil // not a parameter of the per-user list
+		u := s.lookupUser(t.service, t.user)
+		if u == nil {
+			notFound(w, r)
+			return
+		}
+		l, base = &u.list, origin+userListPath(t.service, u.sid)+"?"
+	} else {
+		sv := s.services[t.service]
+		if sv == nil {
+			notFound(w, r)
+			return
+		}
+		l, base = &sv.all, origin+serviceListPath(t.service)+"?"
 	}
 	// Collect one page, forward after the token's binding or backward
 	// before it, and note whether more match beyond each end.
 	var picked []*entry
 	moreAfter, moreBefore := false, false
 	if lq.forward {
-		i := u.after(lq.seq)
+		i := l.after(lq.seq)
 		if lq.token == "" {
 			i = 0
 		}
-		for ; i < len(u.entries); i++ {
-			if e := u.entries[i]; lq.matches(e) {
+		for ; i < len(l.entries); i++ {
+			if e := l.entries[i]; lq.matches(e) {
 				if len(picked) == lq.pageSize {
 					moreAfter = true
 					break
@@ -293,8 +362,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID st
 		}
 		moreBefore = lq.token != ""
 	} else {
-		for i := u.after(lq.seq-1) - 1; i >= 0; i-- {
-			if e := u.entries[i]; lq.matches(e) {
+		for i := l.after(lq.seq-1) - 1; i >= 0; i-- {
+			if e := l.entries[i]; lq.matches(e) {
 				if len(picked) == lq.pageSize {
 					moreBefore = true
 					break
@@ -308,8 +377,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID st
 		moreAfter = true
 	}
 
-	base := s.listURL(service, u.sid) + "?"
-	doc := pageDoc{
+	page := pageDoc{
 		Meta: metaDoc{
 			Page:         lq.page,
 			PageSize:     lq.pageSize,
@@ -320,15 +388,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, service, userID st
 		Bindings: make([]bindingDoc, 0, len(picked)),
 	}
 	for _, e := range picked {
-		doc.Bindings = append(doc.Bindings, s.doc(&e.b))
+		page.Bindings = append(page.Bindings, doc(e, t.perUser, origin))
 	}
 	if moreAfter && len(picked) > 0 {
 		next := base + lq.encode(lq.page+1, "PA"+strconv.FormatUint(picked[len(picked)-1].seq, 16))
-		doc.Meta.NextPageURL = &next
+		page.Meta.NextPageURL = &next
 	}
 	if moreBefore && len(picked) > 0 && lq.page > 0 {
 		prev := base + lq.encode(lq.page-1, "PB"+strconv.FormatUint(picked[0].seq, 16))
-		doc.Meta.PreviousPageURL = &prev
+		page.Meta.PreviousPageURL = &prev
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeJSON(w, http.StatusOK, page)
 }

@@ -1,5 +1,5 @@
-// Package chattest is an emulator of the Chat v2 User Binding API over real
-// HTTP on loopback, in the spirit of net/http/httptest: start one, seed it
+// Package chattest is an emulator of Chat v2's User Binding and Binding
+// resources over real HTTP on loopback, in the spirit of net/http/httptest: start one, seed it
 // with services, users and bindings, point a client at it, and assert on
 // what is left. It needs no Twilio account and no network.
 //
@@ -12,7 +12,9 @@
 //	api := chat.New(c)
 //
 // It behaves as the real API does where a client can tell: users addressed
-// by SID or identity, repeated BindingType filters, PageSize 1 to 1000
+// by SID or identity, the service-wide list and the per-user lists served
+// from one store (a binding removed through one is gone from both),
+// repeated BindingType and Identity filters, PageSize 1 to 1000
 // (default 50), meta in the documented format with absolute URLs on the
 // emulator's own origin, keyset page tokens, 204 on delete, Twilio's error
 // documents (401/20003, 404/20404, 400/20001) and a Twilio-Request-Id on

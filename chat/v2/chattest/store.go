@@ -8,31 +8,73 @@ import (
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
-// The store keeps each user's bindings in one slice ordered by an
-// ever-increasing sequence number. A page token names the sequence number
-// of the last binding returned, so the next page starts right after it
-// wherever deletions have shifted positions: keyset paging, which neither
-// skips nor repeats a binding when bindings are removed mid-listing.
-// Removal leaves a tombstone that is compacted away once tombstones make up
-// half the slice, so removing every binding stays linear.
+// The store keeps every binding twice in order, by pointer: in its user's
+// list and in its service's list, each ordered by an ever-increasing
+// sequence number. A page token names the sequence number of the last
+// binding returned, so the next page starts right after it wherever
+// deletions have shifted positions: keyset paging, which neither skips nor
+// repeats a binding when bindings are removed mid-listing. A removal marks
+// the one entry, so it is gone from both lists at once, and leaves a
+// tombstone in each that is compacted away once tombstones make up half
+// the list, so removing every binding stays linear.
 
 type service struct {
 	sid        string
 	users      map[string]*user // by user SID
 	byIdentity map[string]*user
+	bindings   map[string]*entry // live bindings by SID
+	all        entryList         // every binding of the service
 }
 
 type user struct {
 	sid, identity string
-	entries       []*entry // ordered by seq
-	bySID         map[string]*entry
-	dead          int // tombstones in entries
+	list          entryList
 }
 
 type entry struct {
 	seq     uint64
 	removed bool
+	user    *user
 	b       chat.UserBinding
+}
+
+// entryList is one ordered list of bindings, with tombstones.
+type entryList struct {
+	entries []*entry // ordered by seq
+	dead    int      // tombstones in entries
+}
+
+// after returns the index of the first entry with a sequence number above
+// seq.
+func (l *entryList) after(seq uint64) int {
+	return sort.Search(len(l.entries), func(i int) bool { return l.entries[i].seq > seq })
+}
+
+// live counts the entries that are not tombstones.
+func (l *entryList) live() int { return len(l.entries) - l.dead }
+
+// buried notes that one of the entries was removed, compacting when
+// tombstones have become half the list.
+func (l *entryList) buried() {
+	l.dead++
+	if l.dead > 64 && l.dead*2 > len(l.entries) {
+		live := l.entries[:0]
+		for _, e := range l.entries {
+			if !e.removed {
+				live = append(live, e)
+			}
+		}
+		clear(l.entries[len(live):])
+		l.entries, l.dead = live, 0
+	}
+}
+
+// remove deletes e from its user's and its service's lists.
+func (sv *service) remove(e *entry) {
+	e.removed = true
+	delete(sv.bindings, string(e.b.SID))
+	e.user.list.buried()
+	sv.all.buried()
 }
 
 // Binding describes a binding to seed. Zero fields get defaults: type fcm,
@@ -69,7 +111,7 @@ type User struct {
 func (s *Server) AddService() *Service {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := &service{sid: sid.New(sid.Service), users: map[string]*user{}, byIdentity: map[string]*user{}}
+	sv := &service{sid: sid.New(sid.Service), users: map[string]*user{}, byIdentity: map[string]*user{}, bindings: map[string]*entry{}}
 	s.services[sv.sid] = sv
 	return &Service{SID: sv.sid, srv: s}
 }
@@ -84,7 +126,7 @@ func (sv *Service) AddUser(identity string) *User {
 	if u, ok := svc.byIdentity[identity]; ok {
 		return &User{SID: u.sid, Identity: u.identity, svc: sv}
 	}
-	u := &user{sid: sid.New(sid.User), identity: identity, bySID: map[string]*entry{}}
+	u := &user{sid: sid.New(sid.User), identity: identity}
 	svc.users[u.sid] = u
 	svc.byIdentity[identity] = u
 	return &User{SID: u.sid, Identity: identity, svc: sv}
@@ -114,9 +156,10 @@ func (u *User) AddBinding(b Binding) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	us := s.services[u.svc.SID].users[u.SID]
+	sv := s.services[u.svc.SID]
+	us := sv.users[u.SID]
 	s.seq++
-	e := &entry{seq: s.seq, b: chat.UserBinding{
+	e := &entry{seq: s.seq, user: us, b: chat.UserBinding{
 		SID:           chat.BindingSID(bs),
 		AccountSID:    chat.AccountSID(s.AccountSID),
 		ServiceSID:    chat.ServiceSID(u.svc.SID),
@@ -129,8 +172,9 @@ func (u *User) AddBinding(b Binding) string {
 		BindingType:   b.Type,
 		MessageTypes:  append([]string(nil), b.MessageTypes...),
 	}}
-	us.entries = append(us.entries, e)
-	us.bySID[bs] = e
+	us.list.entries = append(us.list.entries, e)
+	sv.all.entries = append(sv.all.entries, e)
+	sv.bindings[bs] = e
 	return bs
 }
 
@@ -141,11 +185,29 @@ func (u *User) Bindings() []chat.UserBinding {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	us := s.services[u.svc.SID].users[u.SID]
-	out := make([]chat.UserBinding, 0, len(us.entries)-us.dead)
-	for _, e := range us.entries {
+	out := make([]chat.UserBinding, 0, us.list.live())
+	for _, e := range us.list.entries {
 		if !e.removed {
 			b := e.b
-			b.URL = s.bindingURL(u.svc.SID, u.SID, string(b.SID))
+			b.URL = s.URL + userListPath(u.svc.SID, u.SID) + "/" + string(b.SID)
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Bindings returns every binding of the service that has not been removed,
+// in the order the service-wide list gives them.
+func (sv *Service) Bindings() []chat.UserBinding {
+	s := sv.srv
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	svc := s.services[sv.SID]
+	out := make([]chat.UserBinding, 0, svc.all.live())
+	for _, e := range svc.all.entries {
+		if !e.removed {
+			b := e.b
+			b.URL = s.URL + serviceListPath(sv.SID) + "/" + string(b.SID)
 			out = append(out, b)
 		}
 	}
@@ -165,39 +227,17 @@ func (s *Server) lookupUser(service, id string) *user {
 	return sv.byIdentity[id]
 }
 
-// after returns the index of the first entry with a sequence number above
-// seq.
-func (u *user) after(seq uint64) int {
-	return sort.Search(len(u.entries), func(i int) bool { return u.entries[i].seq > seq })
-}
-
-func (u *user) remove(e *entry) {
-	e.removed = true
-	delete(u.bySID, string(e.b.SID))
-	u.dead++
-	if u.dead > 64 && u.dead*2 > len(u.entries) {
-		live := u.entries[:0]
-		for _, e := range u.entries {
-			if !e.removed {
-				live = append(live, e)
-			}
-		}
-		clear(u.entries[len(live):])
-		u.entries, u.dead = live, 0
-	}
-}
-
 // RemoveBinding removes a binding as another client would, reporting
 // whether it was there.
 func (u *User) RemoveBinding(bindingSID string) bool {
 	s := u.svc.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	us := s.services[u.svc.SID].users[u.SID]
-	e := us.bySID[bindingSID]
-	if e == nil {
+	sv := s.services[u.svc.SID]
+	e := sv.bindings[bindingSID]
+	if e == nil || e.user.sid != u.SID {
 		return false
 	}
-	us.remove(e)
+	sv.remove(e)
 	return true
 }
