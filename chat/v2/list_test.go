@@ -44,7 +44,10 @@ func TestListFollowsNextPageURL(t *testing.T) {
 		{"limit sets page size", 3, 10, &UserBindingListParams{Limit: 3}, 3, 1, "PageSize=3"},
 		{"limit across pages", 2, 10, &UserBindingListParams{Limit: 5, PageSize: 2}, 5, 3, "PageSize=2"},
 		{"limit above total", 4, 6, &UserBindingListParams{Limit: 100, PageSize: 4}, 6, 2, "PageSize=4"},
-		{"limit over 1000 caps page size", 1000, 5, &UserBindingListParams{Limit: 5000}, 5, 1, "PageSize=1000"},
+		{"limit never picks a page over 50", 50, 5, &UserBindingListParams{Limit: 60}, 5, 1, "PageSize=50"},
+		{"limit far over 50", 50, 120, &UserBindingListParams{Limit: 5000}, 120, 3, "PageSize=50"},
+		{"explicit page size over 50 sent as asked", 60, 5, &UserBindingListParams{Limit: 60, PageSize: 60}, 5, 1, "PageSize=60"},
+		{"explicit page size 1000 sent as asked", 1000, 5, &UserBindingListParams{PageSize: 1000}, 5, 1, "PageSize=1000"},
 		{"filters repeated", 50, 2, &UserBindingListParams{BindingType: []BindingType{BindingTypeAPN, BindingTypeFCM}}, 2, 1, "BindingType=apn&BindingType=fcm"},
 	}
 	for _, tc := range cases {

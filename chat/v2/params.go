@@ -8,8 +8,19 @@ import (
 	"github.com/twiliochat/twiliochat-go/client"
 )
 
-// MaxPageSize is the largest page the API serves.
-const MaxPageSize = 1000
+// Page sizes. The seed documentation of both lists allows PageSize 1 to
+// 1000; the current OpenAPI description of the API says 1 to 50, and
+// whether the live API rejects or clamps a larger one is not known. So the
+// package never chooses more than AutoPageSize by itself, and sends an
+// explicit PageSize up to MaxPageSize as asked.
+const (
+	// MaxPageSize is the largest PageSize the package accepts, and the most
+	// bindings it accepts on one page.
+	MaxPageSize = 1000
+	// AutoPageSize is the largest page size the package picks by itself
+	// (from a Limit), and the API's default.
+	AutoPageSize = 50
+)
 
 // UserBindingListParams filters and sizes a listing of a user's bindings.
 // The zero value (or nil) lists every binding in pages of the server's
@@ -19,11 +30,12 @@ type UserBindingListParams struct {
 	// BindingType query parameter per value. Every binding yielded is
 	// checked against it.
 	BindingType []BindingType
-	// PageSize is how many bindings each request returns, 1 to 1000;
-	// 0 leaves it to the server.
+	// PageSize is how many bindings each request returns, 1 to 1000,
+	// sent as given; 0 leaves it to the server (50). The current API
+	// description allows at most 50: above that, a server may answer 400.
 	PageSize int
 	// Limit stops a List after this many bindings; 0 means no limit. When
-	// PageSize is 0, a Limit also sets the page size to min(Limit, 1000), so
+	// PageSize is 0, a Limit also sets the page size to min(Limit, 50), so
 	// a small Limit costs one small request.
 	Limit int
 	// Prefetch fetches the next page while the caller works on the current
@@ -47,10 +59,12 @@ type BindingListParams struct {
 	// query parameter per value. Every binding yielded is checked against
 	// it.
 	Identity []string
-	// PageSize is how many bindings each request returns, 1 to 1000;
-	// 0 leaves it to the server.
+	// PageSize is how many bindings each request returns, 1 to 1000,
+	// sent as given; 0 leaves it to the server (50). See
+	// UserBindingListParams.PageSize.
 	PageSize int
-	// Limit stops a List after this many bindings; 0 means no limit.
+	// Limit stops a List after this many bindings; 0 means no limit. With
+	// PageSize 0, the page size becomes min(Limit, 50).
 	Limit int
 	// Prefetch fetches the next page while the caller works on the current
 	// one (see UserBindingListParams.Prefetch).
@@ -104,7 +118,7 @@ func (q listQuery) encode() (string, error) {
 		}
 	}
 	if q.limit > 0 && q.PageSize == 0 {
-		q.PageSize = min(q.limit, MaxPageSize)
+		q.PageSize = min(q.limit, AutoPageSize)
 	}
 	v, err := query.Values(q)
 	if err != nil {

@@ -23,7 +23,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Service, "service", "", "Chat service SID (IS…); required with real credentials")
 	fs.StringVar(&f.types, "type", "", "only these binding types, comma-separated: apn,gcm,fcm")
 	fs.StringVar(&f.File, "file", "", `read users from this file, one per line ("-" for stdin)`)
-	fs.IntVar(&f.PageSize, "page-size", chat.MaxPageSize, "bindings per list request, 1 to 1000")
+	fs.IntVar(&f.PageSize, "page-size", chat.AutoPageSize, "bindings per list request, 1 to 1000 (the current API description allows at most 50)")
 	fs.StringVar(&f.BaseURL, "base-url", "", "send requests here instead of https://chat.twilio.com (a proxy or an emulator)")
 }
 
