@@ -31,6 +31,7 @@ type Client struct {
 	maxBody         int64
 	log             *slog.Logger // nil: silent
 	userAgent       string
+	limit           *limiter // nil: no client-side rate limit
 }
 
 // New returns a Client configured by opts. Without WithCredentials or
@@ -70,6 +71,7 @@ func New(opts ...Option) (*Client, error) {
 		maxBody:         s.maxBody,
 		log:             s.logger,
 		userAgent:       userAgent(s.userAgent),
+		limit:           newLimiter(s.rateLimit),
 	}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   newHTTPClient(&s),
@@ -80,17 +82,31 @@ func New(opts ...Option) (*Client, error) {
 		CheckRetry:   c.checkRetry,
 		Backoff:      c.backoff,
 		ErrorHandler: closeAndFail,
+		// retryablehttp's hooks run around every attempt, retries included:
+		// the place for the rate limit. Waiting here, before the attempt,
+		// keeps the wait out of the per-attempt timeout; a context that
+		// ends while waiting makes the attempt fail at once with its error.
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
-			if st := stateFrom(req.Context()); st != nil {
-				st.attempts = attempt + 1
-				st.priorUncertain = st.uncertain
-				st.sent = time.Now()
+			st := stateFrom(req.Context())
+			if st == nil {
+				return
 			}
+			if c.limit.applies(req.Method) {
+				_ = c.limit.wait(req.Context())
+			}
+			st.attempts = attempt + 1
+			st.priorUncertain = st.uncertain
+			st.sent = time.Now()
 		},
 		ResponseLogHook: func(_ retryablehttp.Logger, resp *http.Response) { c.logResponse(resp) },
 	}
 	return c, nil
 }
+
+// CurrentRate is the client-side rate limit in force, in requests per
+// second: the cap given to WithRateLimit, or, in adaptive mode, where the
+// adaptation has brought it. 0 means no limit.
+func (c *Client) CurrentRate() float64 { return c.limit.rate() }
 
 func newHTTPClient(s *settings) *http.Client {
 	var hc http.Client

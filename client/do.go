@@ -46,6 +46,8 @@ type callState struct {
 	// client learning it (see outcomeUnknown); priorUncertain is that as
 	// of the start of the latest attempt.
 	uncertain, priorUncertain bool
+
+	observed int // the last attempt whose answer the rate limit has seen
 }
 
 type stateKey struct{}

@@ -35,6 +35,7 @@ type settings struct {
 	maxBody         int64
 	logger          *slog.Logger
 	userAgent       string
+	rateLimit       *RateLimit
 }
 
 // Option configures a Client. Options are applied in order; a later option

@@ -48,6 +48,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if st != nil && outcomeUnknown(resp, err) {
 		st.uncertain = true
 	}
+	// retryablehttp may ask twice about one attempt (again after reading
+	// its body); the rate limit hears about each answer once.
+	if st != nil && resp != nil && st.observed != st.attempts && c.limit.applies(st.method) {
+		st.observed = st.attempts
+		c.limit.observe(resp.StatusCode, st.sent)
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}

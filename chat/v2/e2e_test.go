@@ -265,6 +265,7 @@ func TestE2EHundredThousandBindings(t *testing.T) {
 	}
 	t.Parallel()
 	f := newFixture(t, "ivan", 100_000)
+	f.srv.SetLimits(chattest.Limits{MaxPageSize: chat.MaxPageSize}) // the seed's range
 	n := 0
 	for _, err := range f.bindings().List(context.Background(), &chat.UserBindingListParams{PageSize: chat.MaxPageSize}) {
 		if err != nil {

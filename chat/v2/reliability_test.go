@@ -498,7 +498,7 @@ func TestAFailedCallKeepsThePool(t *testing.T) {
 	if _, err := ub(sid).Fetch(cancelled); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Fetch: %v", err)
 	}
-	if _, err := ub.FirstPage(context.Background(), &chat.UserBindingListParams{PageSize: 100}); !errors.Is(err, client.ErrResponseTooLarge) {
+	if _, err := ub.FirstPage(context.Background(), &chat.UserBindingListParams{PageSize: 50}); !errors.Is(err, client.ErrResponseTooLarge) {
 		t.Fatalf("oversized page: %v", err)
 	}
 	for range ub.List(context.Background(), &chat.UserBindingListParams{PageSize: 2, Prefetch: true}) {

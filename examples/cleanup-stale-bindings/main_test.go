@@ -128,7 +128,7 @@ func TestRemovesExactlyTheStaleBindingsThroughFaults(t *testing.T) {
 	w.env(t)
 	injectTrouble(w.srv)
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), w.args("-older-than", "720h", "-apply", "-concurrency", "8", "-page-size", "1000"), strings.NewReader(strings.Join(w.identities(), "\n")), &out, &errOut)
+	code := run(context.Background(), w.args("-older-than", "720h", "-apply", "-concurrency", "8", "-page-size", "50"), strings.NewReader(strings.Join(w.identities(), "\n")), &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, tail(out.String()), tail(errOut.String()))
 	}
@@ -201,7 +201,7 @@ func TestInterruptionLeavesACorrectSummary(t *testing.T) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	code := run(ctx, w.args("-older-than", "720h", "-apply", "-concurrency", "4", "-page-size", "200", w.users[0].Identity, w.users[1].Identity), nil, &out, &bytes.Buffer{})
+	code := run(ctx, w.args("-older-than", "720h", "-apply", "-concurrency", "4", "-page-size", "50", w.users[0].Identity, w.users[1].Identity), nil, &out, &bytes.Buffer{})
 	if code != 130 {
 		t.Fatalf("exit %d, want 130", code)
 	}

@@ -55,6 +55,7 @@ func Connect(w io.Writer, service string, seed func(*chattest.Service) []string,
 		return &Env{API: chat.New(c), ServiceSID: service}, nil
 	}
 	srv := chattest.NewServer()
+	srv.SetLimits(chattest.RealLimits()) // what the demo shows is what production does
 	svc := srv.AddService()
 	users := seed(svc)
 	c, err := srv.Client(opts...)

@@ -17,6 +17,12 @@ import (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	w.Header().Set("Twilio-Request-Id", sid.New(sid.Request))
+	if !s.enter() {
+		s.refusedInFlight.Add(1)
+		s.tooManyRequests(w)
+		return
+	}
+	defer s.leave()
 	if !sleep(r.Context(), time.Duration(s.latency.Load())) {
 		return
 	}
@@ -78,6 +84,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 	case t.sid == "" && r.Method == http.MethodGet:
 		s.list(w, r, t)
+	case t.sid != "" && r.Method == http.MethodDelete && !s.admitWrite(t.service):
+		s.refusedWrites.Add(1)
+		s.tooManyRequests(w)
 	case t.sid != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
 		s.instance(w, r, t)
 	default:
@@ -185,8 +194,36 @@ func doc(e *entry, perUser bool, origin string) bindingDoc {
 	return d
 }
 
-// origin is the scheme and host page and binding URLs are written on.
-func (s *Server) origin(*http.Request) string { return s.URL }
+// origin is the scheme and host that page and binding URLs are written on:
+// the one the client asked for (the request's Host), or what a reverse
+// proxy in front says it was (X-Forwarded-Host, X-Forwarded-Proto), so a
+// client behind a proxy is sent back through it.
+func (s *Server) origin(r *http.Request) string {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if h, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ","); validHost(strings.TrimSpace(h)) {
+		host = strings.TrimSpace(h)
+	}
+	if p, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ","); strings.TrimSpace(p) == "http" || strings.TrimSpace(p) == "https" {
+		scheme = strings.TrimSpace(p)
+	}
+	if !validHost(host) {
+		return s.URL
+	}
+	return scheme + "://" + host
+}
+
+// validHost accepts a host[:port] and nothing that could change the shape
+// of a URL written with it.
+func validHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	u, err := url.Parse("http://" + h)
+	return err == nil && u.Host == h && u.User == nil && u.Path == ""
+}
 
 // lookup finds the binding t names, nil when there is none: a binding of
 // another user is not found under this one.
@@ -253,7 +290,7 @@ type listQuery struct {
 	seq        uint64 // the token's sequence number
 }
 
-func parseListQuery(q url.Values) (listQuery, string) {
+func parseListQuery(q url.Values, maxPageSize int) (listQuery, string) {
 	lq := listQuery{pageSize: 50, forward: true}
 	for _, t := range q["BindingType"] {
 		if !chat.BindingType(t).Known() {
@@ -264,8 +301,8 @@ func parseListQuery(q url.Values) (listQuery, string) {
 	lq.identities = q["Identity"]
 	if v, ok := q["PageSize"]; ok {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > 1000 {
-			return lq, "PageSize must be an integer from 1 to 1000"
+		if err != nil || n < 1 || n > maxPageSize {
+			return lq, maxPageSizeProblem(maxPageSize)
 		}
 		lq.pageSize = n
 	}
@@ -316,8 +353,11 @@ func (lq listQuery) encode(page int, token string) string {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, t target) {
-	lq, problem := parseListQuery(r.URL.Query())
+	lq, problem := parseListQuery(r.URL.Query(), s.currentLimits().MaxPageSize)
 	if problem != "" {
+		if strings.HasPrefix(problem, "PageSize") {
+			s.refusedPageSize.Add(1)
+		}
 		badParam(w, problem)
 		return
 	}

@@ -55,7 +55,13 @@ type Server struct {
 	faults  []*Fault
 	latency atomic.Int64 // nanoseconds added to every request
 
-	requests, connections, removed, removeMisses atomic.Int64
+	limitMu  sync.Mutex
+	limits   Limits
+	windows  map[string]*window // recent writes by service
+	inFlight atomic.Int64
+
+	requests, connections, removed, removeMisses    atomic.Int64
+	refusedWrites, refusedInFlight, refusedPageSize atomic.Int64
 }
 
 // NewServer starts an emulator on a loopback port with fresh credentials.
@@ -68,6 +74,7 @@ func NewServer() *Server {
 		APIKeySecret: sid.New("sk")[2:],
 		services:     map[string]*service{},
 	}
+	s.SetLimits(Limits{})
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -94,21 +101,28 @@ func (s *Server) Client(opts ...client.Option) (*client.Client, error) {
 	}, opts...)...)
 }
 
-// Stats counts what the emulator has seen.
+// Stats counts what the emulator has seen, and what its limits refused.
 type Stats struct {
 	Requests     int64 // HTTP requests received
 	Connections  int64 // TCP connections accepted
 	Removed      int64 // DELETEs that removed a binding
 	RemoveMisses int64 // DELETEs answered 404 because the binding was not there
+
+	RefusedWrites   int64 // DELETEs answered 429: over the service's write budget
+	RefusedInFlight int64 // requests answered 429: over the account's requests in flight
+	RefusedPageSize int64 // lists answered 400: PageSize above the maximum
 }
 
 // Stats returns the counts so far.
 func (s *Server) Stats() Stats {
 	return Stats{
-		Requests:     s.requests.Load(),
-		Connections:  s.connections.Load(),
-		Removed:      s.removed.Load(),
-		RemoveMisses: s.removeMisses.Load(),
+		Requests:        s.requests.Load(),
+		Connections:     s.connections.Load(),
+		Removed:         s.removed.Load(),
+		RemoveMisses:    s.removeMisses.Load(),
+		RefusedWrites:   s.refusedWrites.Load(),
+		RefusedInFlight: s.refusedInFlight.Load(),
+		RefusedPageSize: s.refusedPageSize.Load(),
 	}
 }
 

@@ -1,0 +1,168 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// RateLimit caps how fast a Client sends requests: every attempt, retries
+// included, waits for its turn, and the wait honours the call's context.
+// One limit is shared by every goroutine using the client.
+//
+// Twilio's Chat counts writes (binding removals among them) against a
+// budget of 30 per second per service, over a 5 second sliding window,
+// shared with everything else the application writes to that service;
+// reads are not counted there. A cleanup job that removes at a third of
+// that leaves the rest to the live application:
+//
+//	client.WithRateLimit(client.RateLimit{PerSecond: 10, Adaptive: true, WritesOnly: true})
+type RateLimit struct {
+	// PerSecond is the most attempts per second; with Adaptive, the cap
+	// the rate returns to.
+	PerSecond float64
+	// Burst is how many attempts may start at once after a quiet spell;
+	// 0 means 1, an even pace.
+	Burst int
+	// Adaptive lowers the rate when the API answers 429 and raises it back
+	// while it does not: a 429 multiplies the rate by 0.7, and each second
+	// of answers without one adds a tenth of PerSecond, up to PerSecond
+	// (additive increase, multiplicative decrease, as aws-sdk-go-v2's
+	// adaptive retry mode does). The state is the client's, so many workers
+	// converge together just under the server's limit instead of each
+	// backing off alone.
+	Adaptive bool
+	// WritesOnly applies the limit, and the adaptation, to writes (DELETE,
+	// POST, PUT, PATCH) only; reads go unlimited.
+	WritesOnly bool
+}
+
+// The adaptive mode's constants.
+const (
+	rateDecrease = 0.7      // multiplier on a 429
+	rateIncrease = 0.1      // fraction of the cap added back per second without a 429
+	rateFloor    = 1.0 / 64 // the lowest rate, as a fraction of the cap
+	minRate      = 0.05     // and never below one attempt every 20 s
+)
+
+// WithRateLimit caps the client's request rate; see RateLimit.
+func WithRateLimit(rl RateLimit) Option {
+	return func(s *settings) error {
+		switch {
+		case !(rl.PerSecond > 0) || math.IsInf(rl.PerSecond, 0):
+			return &ConfigError{Setting: "WithRateLimit", Problem: fmt.Sprintf("PerSecond must be a positive number, got %v", rl.PerSecond)}
+		case rl.Burst < 0:
+			return &ConfigError{Setting: "WithRateLimit", Problem: fmt.Sprintf("Burst must be 0 or positive, got %d", rl.Burst)}
+		}
+		s.rateLimit = &rl
+		return nil
+	}
+}
+
+// limiter is a client's rate limit and, in adaptive mode, its state.
+type limiter struct {
+	cfg RateLimit
+	lim *rate.Limiter
+
+	mu      sync.Mutex
+	current float64   // the rate in force
+	lastCut time.Time // when it was last lowered
+	raised  time.Time // when it was last raised (or cut)
+	cuts    uint64    // how many times it was lowered
+}
+
+func newLimiter(rl *RateLimit) *limiter {
+	if rl == nil {
+		return nil
+	}
+	return &limiter{cfg: *rl, lim: rate.NewLimiter(rate.Limit(rl.PerSecond), max(rl.Burst, 1)), current: rl.PerSecond}
+}
+
+// applies reports whether requests with method wait for the limit.
+func (l *limiter) applies(method string) bool {
+	if l == nil {
+		return false
+	}
+	if !l.cfg.WritesOnly {
+		return true
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// wait blocks until an attempt may start or ctx ends. A wait that began
+// before the rate was cut starts over at the new rate, so a cut takes
+// effect at once rather than after the workers already queued.
+func (l *limiter) wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		cuts := l.cuts
+		l.mu.Unlock()
+		r := l.lim.Reserve()
+		if d := r.Delay(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				r.Cancel()
+				return ctx.Err()
+			}
+		}
+		l.mu.Lock()
+		again := l.cuts != cuts
+		l.mu.Unlock()
+		if !again {
+			return nil
+		}
+	}
+}
+
+// observe adapts the rate to the answer to an attempt sent at sent.
+func (l *limiter) observe(status int, sent time.Time) {
+	if l == nil || !l.cfg.Adaptive {
+		return
+	}
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case status == http.StatusTooManyRequests:
+		// Answers to attempts sent before the last cut say nothing about
+		// the rate since: only one cut per round of answers.
+		if !sent.After(l.lastCut) {
+			return
+		}
+		l.current = max(l.current*rateDecrease, l.cfg.PerSecond*rateFloor, minRate)
+		l.lastCut, l.raised = now, now
+		l.cuts++
+	case l.current < l.cfg.PerSecond:
+		if l.raised.IsZero() {
+			l.raised = now
+		}
+		elapsed := min(now.Sub(l.raised), time.Second)
+		l.current = min(l.cfg.PerSecond, l.current+l.cfg.PerSecond*rateIncrease*elapsed.Seconds())
+		l.raised = now
+	default:
+		return
+	}
+	l.lim.SetLimitAt(now, rate.Limit(l.current))
+}
+
+// rate is the limit in force.
+func (l *limiter) rate() float64 {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current
+}
