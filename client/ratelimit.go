@@ -126,12 +126,11 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 }
 
-// observe adapts the rate to the answer to an attempt sent at sent.
-func (l *limiter) observe(status int, sent time.Time) {
+// observe adapts the rate to an answer, at now, to an attempt sent at sent.
+func (l *limiter) observe(status int, sent, now time.Time) {
 	if l == nil || !l.cfg.Adaptive {
 		return
 	}
-	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {

@@ -52,7 +52,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	// its body); the rate limit hears about each answer once.
 	if st != nil && resp != nil && st.observed != st.attempts && c.limit.applies(st.method) {
 		st.observed = st.attempts
-		c.limit.observe(resp.StatusCode, st.sent)
+		c.limit.observe(resp.StatusCode, st.sent, time.Now())
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr

@@ -412,3 +412,23 @@ func TestE2EServiceWideBindings(t *testing.T) {
 		t.Errorf("%d bindings left, want 32", left)
 	}
 }
+
+// TestE2EClientRateLimitUnderAWriteBudget removes bindings from an
+// emulator with a write budget (scaled down: 100 per second over a 1 s
+// window): a fixed client limit under the budget meets no 429 at all, and
+// an adaptive one capped at twice the budget settles under it, with few
+// 429s. Both counts are upper bounds that a slow machine only lowers.
+func TestE2EClientRateLimitUnderAWriteBudget(t *testing.T) {
+	t.Parallel()
+	budget := chattest.Limits{WritesPerSecond: 100, WriteWindow: time.Second}
+	fixed := removeUnderBudget(t, 200, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 80, WritesOnly: true})
+	if fixed.refused != 0 {
+		t.Errorf("a fixed limit of 80/s under a budget of 100/s met %d 429s", fixed.refused)
+	}
+	adaptive := removeUnderBudget(t, 300, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 200, Adaptive: true, WritesOnly: true})
+	t.Logf("fixed 80/s: %.0f removals/s, %d 429s; adaptive capped at 200/s: %.0f removals/s, %d 429s of %d DELETEs, ending at %.0f/s",
+		fixed.rate, fixed.refused, adaptive.rate, adaptive.refused, adaptive.deletes, adaptive.finalRate)
+	if adaptive.refused*10 > adaptive.deletes || adaptive.finalRate >= 200 {
+		t.Errorf("adaptive: %d of %d DELETEs answered 429 (want at most 10%%), rate ended at %.0f/s", adaptive.refused, adaptive.deletes, adaptive.finalRate)
+	}
+}
