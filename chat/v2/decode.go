@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -289,6 +290,11 @@ func (d *fieldReader) meta(m *PageMeta) error {
 	})
 }
 
+// int reads meta.page or meta.page_size. The OpenAPI description gives
+// them no bounds, and no decision is taken from them (pages are followed by
+// next_page_url alone), so any integer that fits in 32 bits is accepted as
+// sent, negative ones included: refusing a page of valid bindings over an
+// informational number would fail a listing for nothing.
 func (d *fieldReader) int(dst *int) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = 0
@@ -298,7 +304,7 @@ func (d *fieldReader) int(dst *int) error {
 	if err != nil {
 		return err
 	}
-	if n < 0 || n > 1<<31 {
+	if n < math.MinInt32 || n > math.MaxInt32 {
 		return fmt.Errorf("%d is out of range", n)
 	}
 	*dst = int(n)

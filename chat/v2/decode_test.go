@@ -141,6 +141,8 @@ func TestDecodePage(t *testing.T) {
 		{"bad sid in third binding", `{` + meta + `,"bindings":[` + bindingJSON(1, "apn") + `,` + bindingJSON(2, "apn") + `,{"sid":"BSx"}]}`, "bindings[2].sid", true, 0},
 		{"binding not an object", `{` + meta + `,"bindings":[1]}`, "bindings[0]", true, 0},
 		{"page a string", `{"meta":{"page":"0"},"bindings":[]}`, "meta.page", true, 0},
+		{"negative page and size, as the document allows", `{"meta":{"page":-1,"page_size":-50},"bindings":[]}`, "", true, 0},
+		{"page beyond 32 bits", `{"meta":{"page":2147483648},"bindings":[]}`, "meta.page", true, 0},
 		{"page_size fractional", `{"meta":{"page_size":1.5},"bindings":[]}`, "meta.page_size", true, 0},
 		{"next_page_url a number", `{"meta":{"next_page_url":5},"bindings":[]}`, "meta.next_page_url", true, 0},
 		{"truncated", `{` + meta + `,"bindings":[` + bindingJSON(1, "apn")[:50], "bindings[0]", true, 0}, // cut inside a key
