@@ -13,9 +13,9 @@ import (
 
 // BenchmarkWriteBudget removes 600 bindings at concurrency 16 from the
 // emulator with the live API's limits on (a write budget of 30 per second
-// per service over a 5 s sliding window) and 20 ms of latency, with no
-// client-side limit, a fixed limit of 25/s, and an adaptive limit capped at
-// 60/s. It reports the removals per second, their fraction of the target
+// per service over a 5 s sliding window) and 20 ms of latency, with the
+// client's default retries and no client-side limit, a fixed limit of 25/s,
+// and an adaptive limit capped at 60/s. It reports the removals per second, their fraction of the target
 // (25/s for the fixed limit, the budget's 30/s otherwise), and the DELETEs
 // answered 429, in number and as a fraction of all DELETEs sent.
 //
@@ -54,7 +54,7 @@ type budgetRun struct {
 // emulator with limits and latency, as a cleanup job would: a removal that
 // still meets 429 after the client's retries is tried again until it
 // succeeds.
-func removeUnderBudget(tb testing.TB, n, workers int, limits chattest.Limits, latency time.Duration, limit *client.RateLimit) budgetRun {
+func removeUnderBudget(tb testing.TB, n, workers int, limits chattest.Limits, latency time.Duration, limit *client.RateLimit, opts ...client.Option) budgetRun {
 	srv := chattest.NewServer()
 	defer srv.Close()
 	srv.SetLimits(limits)
@@ -65,7 +65,6 @@ func removeUnderBudget(tb testing.TB, n, workers int, limits chattest.Limits, la
 	for i := 0; i < n; i++ {
 		sids = append(sids, u.AddBinding(chattest.Binding{}))
 	}
-	opts := []client.Option{client.WithRetryWait(10*time.Millisecond, 500*time.Millisecond)}
 	if limit != nil {
 		opts = append(opts, client.WithRateLimit(*limit))
 	}

@@ -421,11 +421,12 @@ func TestE2EServiceWideBindings(t *testing.T) {
 func TestE2EClientRateLimitUnderAWriteBudget(t *testing.T) {
 	t.Parallel()
 	budget := chattest.Limits{WritesPerSecond: 100, WriteWindow: time.Second}
-	fixed := removeUnderBudget(t, 200, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 80, WritesOnly: true})
+	fast := client.WithRetryWait(10*time.Millisecond, 500*time.Millisecond)
+	fixed := removeUnderBudget(t, 200, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 80, WritesOnly: true}, fast)
 	if fixed.refused != 0 {
 		t.Errorf("a fixed limit of 80/s under a budget of 100/s met %d 429s", fixed.refused)
 	}
-	adaptive := removeUnderBudget(t, 300, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 200, Adaptive: true, WritesOnly: true})
+	adaptive := removeUnderBudget(t, 300, 16, budget, 2*time.Millisecond, &client.RateLimit{PerSecond: 200, Adaptive: true, WritesOnly: true}, fast)
 	t.Logf("fixed 80/s: %.0f removals/s, %d 429s; adaptive capped at 200/s: %.0f removals/s, %d 429s of %d DELETEs, ending at %.0f/s",
 		fixed.rate, fixed.refused, adaptive.rate, adaptive.refused, adaptive.deletes, adaptive.finalRate)
 	if adaptive.refused*10 > adaptive.deletes || adaptive.finalRate >= 200 {
