@@ -91,9 +91,10 @@ func New(opts ...Option) (*Client, error) {
 			if st == nil {
 				return
 			}
-			if c.limit.applies(req.Method) {
+			if c.limit.applies(req.Method) && (attempt > 0 || !takeTurn(req.Context())) {
 				_ = c.limit.wait(req.Context())
 			}
+			st.notSent = req.Context().Err() != nil
 			st.attempts = attempt + 1
 			st.priorUncertain = st.uncertain
 			st.sent = time.Now()

@@ -47,7 +47,8 @@ type callState struct {
 	// of the start of the latest attempt.
 	uncertain, priorUncertain bool
 
-	observed int // the last attempt whose answer the rate limit has seen
+	observed int  // the last attempt whose answer the rate limit has seen
+	notSent  bool // the latest attempt began with its context already done
 }
 
 type stateKey struct{}
@@ -125,7 +126,7 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err}
+		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err, uncertain: st.uncertain}
 	}
 	defer drainAndClose(resp.Body)
 	out := &Response{

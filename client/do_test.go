@@ -390,3 +390,46 @@ func TestSilentByDefault(t *testing.T) {
 		t.Fatal("a client without WithLogger has a logger")
 	}
 }
+
+func TestMayHaveApplied(t *testing.T) {
+	t.Parallel()
+	reset := func(*http.Request) (*http.Response, error) {
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	refused := func(*http.Request) (*http.Response, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	status := func(code int) httpmock.Responder { return httpmock.NewStringResponder(code, "") }
+	cases := []struct {
+		name       string
+		responders []httpmock.Responder
+		cancelled  bool
+		want       bool
+	}{
+		{"a 503 at the end", []httpmock.Responder{status(503)}, false, true},
+		{"a 500 before a 429", []httpmock.Responder{status(500), status(429)}, false, true},
+		{"429s only", []httpmock.Responder{status(429), status(429)}, false, false},
+		{"a 404", []httpmock.Responder{status(404)}, false, false},
+		{"a reset connection", []httpmock.Responder{reset}, false, true},
+		{"a refused connection", []httpmock.Responder{refused, refused}, false, false},
+		// httpmock does not refuse a request whose context has ended, as a
+		// real transport does; this responder does.
+		{"cancelled before sending", []httpmock.Responder{func(r *http.Request) (*http.Response, error) { return nil, r.Context().Err() }}, true, false},
+	}
+	for _, tc := range cases {
+		c, mt := newMockClient(t, WithMaxRetries(max(len(tc.responders)-1, 0)))
+		mt.RegisterNoResponder(sequence(t, tc.responders...))
+		ctx, cancel := context.WithCancel(context.Background())
+		if tc.cancelled {
+			cancel()
+		}
+		_, err := c.Do(ctx, Request{Method: "DELETE", Path: "/v2/x"}, nil)
+		cancel()
+		if err == nil || MayHaveApplied(err) != tc.want {
+			t.Errorf("%s: err = %v, MayHaveApplied %v, want %v", tc.name, err, MayHaveApplied(err), tc.want)
+		}
+	}
+	if MayHaveApplied(nil) || MayHaveApplied(errors.New("x")) || MayHaveApplied(&ValidationError{}) {
+		t.Error("MayHaveApplied of a non-request error")
+	}
+}

@@ -153,6 +153,8 @@ type RequestError struct {
 	Path     string
 	Attempts int
 	Err      error
+
+	uncertain bool // some attempt may have reached the server and been acted on
 }
 
 // Error describes the request and the cause.
@@ -174,6 +176,25 @@ func shortPath(p string) string {
 		s += "…"
 	}
 	return s
+}
+
+// MayHaveApplied reports whether the request that failed with err may
+// nonetheless have been acted on by the server: an attempt timed out or lost
+// its connection after sending, or was answered 5xx. It is false for a 429
+// (never acted on), a 4xx, a connection that was never made, a call
+// cancelled before it was sent, and for errors that are not from a request.
+// A job that retries a failed DELETE itself uses it to tell "already gone"
+// from "removed by our own earlier attempt".
+func MayHaveApplied(err error) bool {
+	var apiErr *Error
+	var reqErr *RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.Status >= 500 || apiErr.PriorAttemptUncertain
+	case errors.As(err, &reqErr):
+		return reqErr.uncertain
+	}
+	return false
 }
 
 // ValidationError is an input rejected before any request was sent.

@@ -213,3 +213,42 @@ func TestAdaptiveRateHearsEachAnswerOnce(t *testing.T) {
 		t.Fatalf("rate after two 429s and a success: %v, want about 490", got)
 	}
 }
+
+func TestTurn(t *testing.T) {
+	t.Parallel()
+	// One write per 100 s: the turn taken is the one the DELETE uses.
+	c, l := liveClient(t, RateLimit{PerSecond: 0.01, WritesOnly: true}, httpmock.NewStringResponder(204, ""))
+	ctx, err := c.Turn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A read in between neither waits nor uses the turn.
+	if _, err := c.Do(ctx, Request{Method: "GET", Path: "/v2/x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := c.Do(short, Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
+		t.Fatalf("the DELETE with its turn waited: %v", err)
+	}
+	// The turn is used up: a second DELETE with it waits like any other.
+	again, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel2()
+	if _, err := c.Do(again, Request{Method: "DELETE", Path: "/v2/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second DELETE on one turn: %v", err)
+	}
+	// Waiting for a turn honours the context.
+	waiting, cancel3 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel3()
+	if _, err := c.Turn(waiting); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Turn past its deadline: %v", err)
+	}
+	if l.count() != 2 {
+		t.Fatalf("%d requests, want 2", l.count())
+	}
+	// Without a limit, a turn costs nothing.
+	free, _ := newMockClient(t)
+	if ctx, err := free.Turn(context.Background()); err != nil || ctx == nil {
+		t.Fatalf("Turn without a limit: %v", err)
+	}
+}

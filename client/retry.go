@@ -45,7 +45,7 @@ func isIdempotent(method string) bool {
 // without closing the client's idle connections.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateFrom(ctx)
-	if st != nil && outcomeUnknown(resp, err) {
+	if st != nil && !(err != nil && st.notSent) && outcomeUnknown(resp, err) {
 		st.uncertain = true
 	}
 	// retryablehttp may ask twice about one attempt (again after reading

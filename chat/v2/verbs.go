@@ -90,6 +90,14 @@ type RemoveOption func(*removeOptions)
 
 type removeOptions struct {
 	retriedNotFoundOK bool
+	response          *client.Response
+}
+
+// ResponseInto stores the metadata of a successful removal's response in
+// dst: its status, headers, Twilio-Request-Id and attempts, for an audit
+// trail. A failed removal's *client.Error carries the same.
+func ResponseInto(dst *client.Response) RemoveOption {
+	return func(o *removeOptions) { o.response = dst }
 }
 
 // AcceptRetriedNotFound makes Remove succeed when the API answers 404 to a
@@ -117,9 +125,15 @@ func remove(ctx context.Context, r ref, sid string, opts []RemoveOption) error {
 	if err := checkSID("Sid", bindingRule, sid); err != nil {
 		return err
 	}
-	_, err := r.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: r.itemPath(sid)}, nil)
+	resp, err := r.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: r.itemPath(sid)}, nil)
+	if err == nil && o.response != nil && resp != nil {
+		*o.response = *resp
+	}
 	var apiErr *client.Error
 	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
+		if o.response != nil {
+			*o.response = client.Response{StatusCode: apiErr.Status, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts}
+		}
 		return nil
 	}
 	return err
