@@ -96,7 +96,7 @@ func TestMaxInFlight(t *testing.T) {
 	t.Parallel()
 	s, svc, u := seeded(t, "alice", chat.BindingTypeAPN)
 	s.SetLimits(Limits{MaxInFlight: 2})
-	s.SetLatency(200 * time.Millisecond)
+	s.SetLatency(time.Second) // all five arrive while the first two are served
 	list := "/v2/Services/" + svc.SID + "/Users/" + u.SID + "/Bindings"
 	var mu sync.Mutex
 	codes := map[int]int{}
