@@ -17,6 +17,7 @@ import (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	w.Header().Set("Twilio-Request-Id", sid.New(sid.Request))
+	w.Header().Set("Date", time.Now().Add(time.Duration(s.skew.Load())).UTC().Format(http.TimeFormat))
 	if !s.enter() {
 		s.refusedInFlight.Add(1)
 		s.tooManyRequests(w)

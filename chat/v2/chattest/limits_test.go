@@ -195,3 +195,23 @@ func TestBehindAProxy(t *testing.T) {
 		ps.Close()
 	}
 }
+
+func TestClockSkewAndRefresh(t *testing.T) {
+	t.Parallel()
+	s, svc, u := seeded(t, "alice", chat.BindingTypeAPN)
+	list := "/v2/Services/" + svc.SID + "/Users/" + u.SID + "/Bindings"
+	s.SetClockSkew(48 * time.Hour)
+	r := s.get(t, list)
+	date, err := http.ParseTime(r.header.Get("Date"))
+	if err != nil || time.Until(date) < 47*time.Hour {
+		t.Errorf("Date %q, %v: want two days ahead", r.header.Get("Date"), err)
+	}
+	sid := string(u.Bindings()[0].SID)
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	if !u.RefreshBinding(sid, at) || !u.Bindings()[0].DateUpdated.Equal(at) {
+		t.Errorf("RefreshBinding did not set date_updated: %+v", u.Bindings()[0])
+	}
+	if u.RefreshBinding("BS"+strings.Repeat("0", 32), at) || svc.AddUser("bob").RefreshBinding(sid, at) {
+		t.Error("RefreshBinding of a binding that is not the user's")
+	}
+}

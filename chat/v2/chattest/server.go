@@ -54,6 +54,7 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*Fault
 	latency atomic.Int64 // nanoseconds added to every request
+	skew    atomic.Int64 // nanoseconds the emulator's clock runs ahead
 
 	limitMu  sync.Mutex
 	limits   Limits
@@ -129,3 +130,8 @@ func (s *Server) Stats() Stats {
 // SetLatency delays every response by d, for tests of timeouts and of
 // throughput under latency.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetClockSkew makes the emulator's clock run d ahead of the machine's
+// (behind, for a negative d): the Date header of every response says so,
+// for tests of jobs that must go by the API's clock.
+func (s *Server) SetClockSkew(d time.Duration) { s.skew.Store(int64(d)) }

@@ -227,6 +227,20 @@ func (s *Server) lookupUser(service, id string) *user {
 	return sv.byIdentity[id]
 }
 
+// RefreshBinding sets a binding's date_updated to at, as the API does when
+// the device registers again, reporting whether the binding was there.
+func (u *User) RefreshBinding(bindingSID string, at time.Time) bool {
+	s := u.svc.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.services[u.svc.SID].bindings[bindingSID]
+	if e == nil || e.user.sid != u.SID {
+		return false
+	}
+	e.b.DateUpdated = at.UTC().Truncate(time.Second)
+	return true
+}
+
 // RemoveBinding removes a binding as another client would, reporting
 // whether it was there.
 func (u *User) RemoveBinding(bindingSID string) bool {
