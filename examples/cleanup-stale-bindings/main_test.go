@@ -3,22 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
+	"sync"
 	"testing"
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 	"github.com/twiliochat/twiliochat-go/client"
-	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
 // world is an emulator with users whose bindings are half stale (updated
@@ -28,13 +32,14 @@ type world struct {
 	svc   *chattest.Service
 	users []*chattest.User
 	stale map[string]bool
+	base  string // where the tool is sent: the emulator, or a proxy before it
 }
 
-func newWorld(t *testing.T, users, perUser int) *world {
+func newWorld(t testing.TB, users, perUser int) *world {
 	t.Helper()
 	srv := chattest.NewServer()
 	t.Cleanup(srv.Close)
-	w := &world{srv: srv, svc: srv.AddService(), stale: map[string]bool{}}
+	w := &world{srv: srv, svc: srv.AddService(), stale: map[string]bool{}, base: srv.URL}
 	now := time.Now().UTC()
 	types := []chat.BindingType{chat.BindingTypeAPN, chat.BindingTypeGCM, chat.BindingTypeFCM}
 	for i := 0; i < users; i++ {
@@ -63,25 +68,22 @@ func (w *world) identities() []string {
 
 // left counts the stale and fresh bindings still there, and fails the test
 // if any fresh binding is gone.
-func (w *world) left(t *testing.T) (stale, fresh int) {
+func (w *world) left(t testing.TB) (stale, fresh int) {
 	t.Helper()
-	for _, u := range w.users {
-		for _, b := range u.Bindings() {
-			if w.stale[string(b.SID)] {
-				stale++
-			} else {
-				fresh++
-			}
+	for _, b := range w.svc.Bindings() {
+		if w.stale[string(b.SID)] {
+			stale++
+		} else {
+			fresh++
 		}
 	}
-	total := len(w.stale)
-	if fresh != total/2 {
+	if total := len(w.stale); fresh != total/2 {
 		t.Errorf("%d fresh bindings left of %d: a binding that matched no filter was removed", fresh, total/2)
 	}
 	return stale, fresh
 }
 
-// useEmulatorAsRealAPI points the tool's "real API" mode at the emulator.
+// env points the tool's real-API mode at the emulator.
 func (w *world) env(t *testing.T) {
 	t.Setenv(client.EnvAccountSID, w.srv.AccountSID)
 	t.Setenv(client.EnvAuthToken, w.srv.AuthToken)
@@ -89,22 +91,32 @@ func (w *world) env(t *testing.T) {
 	t.Setenv(client.EnvAPISecret, "")
 }
 
+// args are the flags every test gives: the emulator, fast retries, no
+// client-side rate limit (the emulator has no write budget unless a test
+// turns it on).
 func (w *world) args(extra ...string) []string {
-	return append([]string{"-service", w.svc.SID, "-base-url", w.srv.URL, "-retry-wait", "1ms", "-progress", "50ms"}, extra...)
+	return append([]string{"-service", w.svc.SID, "-base-url", w.base, "-retry-wait", "1ms", "-progress", "50ms", "-rate", "0"}, extra...)
 }
 
-var summaryRE = regexp.MustCompile(`Summary: scanned (\d+), matched (\d+), removed (\d+), already gone (\d+), failed (\d+)(?:, not started (\d+))?`)
+func (w *world) run(t *testing.T, ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(ctx, w.args(args...), strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
 
-type summary struct{ scanned, matched, removed, gone, failed, notStarted int }
+var summaryRE = regexp.MustCompile(`Summary: scanned (\d+), matched (\d+), removed (\d+), already gone (\d+), kept \(refreshed\) (\d+), failed (\d+)(?:, not done (\d+))?(?:, not listed (\d+))?`)
 
-func parseSummary(t *testing.T, out string) summary {
+type summary struct{ scanned, matched, removed, gone, kept, failed, notDone, notListed int }
+
+func parseSummary(t testing.TB, out string) summary {
 	t.Helper()
 	m := summaryRE.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no summary in output:\n%s", tail(out))
 	}
 	n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
-	return summary{n(1), n(2), n(3), n(4), n(5), n(6)}
+	return summary{n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8)}
 }
 
 func tail(s string) string {
@@ -124,67 +136,88 @@ func injectTrouble(srv *chattest.Server) {
 }
 
 func TestRemovesExactlyTheStaleBindingsThroughFaults(t *testing.T) {
-	w := newWorld(t, 4, 5000) // 20,000 bindings, 10,000 stale
-	w.env(t)
-	injectTrouble(w.srv)
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), w.args("-older-than", "720h", "-apply", "-concurrency", "8", "-page-size", "50"), strings.NewReader(strings.Join(w.identities(), "\n")), &out, &errOut)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, tail(out.String()), tail(errOut.String()))
-	}
-	s := parseSummary(t, out.String())
-	if s != (summary{scanned: 20000, matched: 10000, removed: 10000}) {
-		t.Errorf("summary %+v", s)
-	}
-	if stale, _ := w.left(t); stale != 0 {
-		t.Errorf("%d stale bindings left", stale)
-	}
-	st := w.srv.Stats()
-	if st.Removed != 10000 || w.srv.PendingFaults() != 0 {
-		t.Errorf("emulator removed %d; %d faults unused", st.Removed, w.srv.PendingFaults())
-	}
-	if !strings.Contains(out.String(), "rate-limited") || !strings.Contains(errOut.String(), "progress: scanned") {
-		t.Errorf("no rate-limit count or progress:\n%s", tail(errOut.String()))
+	for _, mode := range []string{"per user", "all users"} {
+		t.Run(mode, func(t *testing.T) {
+			w := newWorld(t, 4, 2500) // 10,000 bindings, 5,000 stale
+			w.env(t)
+			injectTrouble(w.srv)
+			args := []string{"-older-than", "720h", "-apply", "-concurrency", "8"}
+			stdin := strings.Join(w.identities(), "\n")
+			if mode == "all users" {
+				args, stdin = append(args, "-all-users"), ""
+			}
+			code, out, errOut := w.run(t, context.Background(), stdin, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, tail(out), tail(errOut))
+			}
+			if s := parseSummary(t, out); s != (summary{scanned: 10000, matched: 5000, removed: 5000}) {
+				t.Errorf("summary %+v", s)
+			}
+			if stale, _ := w.left(t); stale != 0 {
+				t.Errorf("%d stale bindings left", stale)
+			}
+			if st := w.srv.Stats(); st.Removed != 5000 || w.srv.PendingFaults() != 0 {
+				t.Errorf("emulator removed %d; %d faults unused", st.Removed, w.srv.PendingFaults())
+			}
+			if !strings.Contains(errOut, "progress: scanned") {
+				t.Errorf("no progress:\n%s", tail(errOut))
+			}
+		})
 	}
 }
 
 func TestDryRunRemovesNothing(t *testing.T) {
 	w := newWorld(t, 2, 100)
 	w.env(t)
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), w.args(append([]string{"-older-than", "720h"}, w.identities()...)...), nil, &out, &errOut)
+	code, out, errOut := w.run(t, context.Background(), "", append([]string{"-older-than", "720h"}, w.identities()...)...)
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if n := strings.Count(out.String(), "would remove BS"); n != 100 {
+	if n := strings.Count(out, "would remove BS"); n != 100 {
 		t.Errorf("%d would-remove lines, want 100", n)
 	}
-	if !strings.Contains(out.String(), "Dry run: scanned 200, matched 100 (would remove 100); nothing was removed") {
-		t.Errorf("summary:\n%s", tail(out.String()))
+	if !strings.Contains(out, "Dry run: scanned 200, matched 100 (would remove 100); nothing was removed") {
+		t.Errorf("summary:\n%s", tail(out))
 	}
 	if st := w.srv.Stats(); st.Removed != 0 || st.RemoveMisses != 0 {
 		t.Errorf("a dry run sent DELETEs: %+v", st)
-	}
-	if stale, _ := w.left(t); stale != 100 {
-		t.Errorf("%d stale left", stale)
 	}
 }
 
 func TestTypeFilterIsHonoured(t *testing.T) {
 	w := newWorld(t, 1, 300)
 	w.env(t)
-	var out bytes.Buffer
-	if code := run(context.Background(), w.args("-older-than", "720h", "-apply", "-type", "apn", w.users[0].Identity), nil, &out, &bytes.Buffer{}); code != 0 {
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-type", "apn", w.users[0].Identity)
+	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, b := range w.users[0].Bindings() {
+	for _, b := range w.svc.Bindings() {
 		if w.stale[string(b.SID)] && b.BindingType == chat.BindingTypeAPN {
 			t.Fatalf("stale apn binding %s left", b.SID)
 		}
 	}
 	stale, _ := w.left(t)
-	if s := parseSummary(t, out.String()); stale != 100 || s.removed != 50 {
+	if s := parseSummary(t, out); stale != 100 || s.removed != 50 {
 		t.Errorf("%d stale left, summary %+v", stale, s)
+	}
+}
+
+// TestUsersNamedTwice names one user three times (twice by identity, once
+// by SID): each binding is judged and removed once.
+func TestUsersNamedTwice(t *testing.T) {
+	w := newWorld(t, 2, 10)
+	w.env(t)
+	a := w.users[0]
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", a.Identity, a.Identity, a.SID)
+	if s := strings.Count(out, "would remove BS"); code != 0 || s != 5 || !strings.Contains(out, "scanned 10, matched 5") {
+		t.Fatalf("dry run: exit %d, %d lines:\n%s", code, s, out)
+	}
+	code, out, _ = w.run(t, context.Background(), "", "-older-than", "720h", "-apply", a.SID, a.Identity, a.Identity)
+	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 10, matched: 5, removed: 5}) {
+		t.Fatalf("exit %d, summary %+v", code, s)
+	}
+	if st := w.srv.Stats(); st.Removed != 5 || st.RemoveMisses != 0 {
+		t.Errorf("stats %+v: a binding got a second DELETE", st)
 	}
 }
 
@@ -200,209 +233,198 @@ func TestInterruptionLeavesACorrectSummary(t *testing.T) {
 		}
 		cancel()
 	}()
-	var out bytes.Buffer
-	code := run(ctx, w.args("-older-than", "720h", "-apply", "-concurrency", "4", "-page-size", "50", w.users[0].Identity, w.users[1].Identity), nil, &out, &bytes.Buffer{})
+	code, out, _ := w.run(t, ctx, "", "-older-than", "720h", "-apply", "-concurrency", "4", w.users[0].Identity, w.users[1].Identity)
 	if code != 130 {
 		t.Fatalf("exit %d, want 130", code)
 	}
-	s := parseSummary(t, out.String())
-	st := w.srv.Stats()
+	s := parseSummary(t, out)
 	stale, _ := w.left(t)
-	if int64(s.removed) != st.Removed || s.removed+stale != 5000 || s.failed != 0 || s.removed+s.gone+s.notStarted != s.matched {
-		t.Errorf("summary %+v, emulator removed %d, %d stale left", s, st.Removed, stale)
+	if int64(s.removed) != w.srv.Stats().Removed || s.removed+stale != 5000 || s.failed != 0 || s.removed+s.gone+s.kept+s.notDone != s.matched {
+		t.Errorf("summary %+v, emulator removed %d, %d stale left", s, w.srv.Stats().Removed, stale)
 	}
-	if s.removed >= 5000 || !strings.Contains(out.String(), "Interrupted: no new removals were started") {
+	if s.removed >= 5000 || !strings.Contains(out, "Interrupted: no new listings or removals were started") {
 		t.Errorf("the run was not interrupted: %+v", s)
 	}
 }
 
-func TestRemovedMeanwhileCountsAsGone(t *testing.T) {
-	t.Parallel()
+// proxy puts a reverse proxy in front of the world's emulator that calls
+// observe with each request and, after it is served, with its status.
+func (w *world) proxy(t testing.TB, after func(r *http.Request, status int)) {
+	target, _ := url.Parse(w.srv.URL)
+	rp := &httputil.ReverseProxy{
+		Rewrite:  func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = r.In.Host },
+		ErrorLog: log.New(io.Discard, "", 0), // requests cancelled by an interrupted run are expected
+	}
+	ps := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: rw, status: 200}
+		rp.ServeHTTP(rec, r)
+		after(r, rec.status)
+	}))
+	t.Cleanup(ps.Close)
+	w.base = ps.URL
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// TestRecheckKeepsARefreshedBinding refreshes a stale binding right after
+// the listing that found it: the re-check before removal keeps it.
+func TestRecheckKeepsARefreshedBinding(t *testing.T) {
+	w := newWorld(t, 1, 6)
+	w.env(t)
+	u := w.users[0]
+	var refreshed string
+	for _, b := range u.Bindings() {
+		if w.stale[string(b.SID)] {
+			refreshed = string(b.SID)
+			break
+		}
+	}
+	var once sync.Once
+	w.proxy(t, func(r *http.Request, status int) {
+		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
+			once.Do(func() { u.RefreshBinding(refreshed, time.Now()) }) // the device registers again
+		}
+	})
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
+	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 6, matched: 3, removed: 2, kept: 1}) {
+		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
+	}
+	if !strings.Contains(out, "kept "+refreshed+"  refreshed") {
+		t.Errorf("no kept line for %s:\n%s", refreshed, out)
+	}
+	left := map[string]bool{}
+	for _, b := range u.Bindings() {
+		left[string(b.SID)] = true
+	}
+	if !left[refreshed] || len(left) != 4 {
+		t.Errorf("left %v: the refreshed binding must stay", left)
+	}
+}
+
+// TestALostSuccessCountsAsRemoved: the DELETE removes the binding but its
+// answer is lost, the client's retries then run out on 429s, and the tool's
+// own retry finds nothing: that is a removal, not "already gone".
+func TestALostSuccessCountsAsRemoved(t *testing.T) {
 	w := newWorld(t, 1, 2)
-	c, err := w.srv.Client(client.WithRetryWait(time.Millisecond, time.Millisecond))
+	w.env(t)
+	u := w.users[0]
+	var sid string
+	for _, b := range u.Bindings() {
+		if w.stale[string(b.SID)] {
+			sid = string(b.SID)
+		}
+	}
+	path := "/v2/Services/" + w.svc.SID + "/Users/" + url.PathEscape(u.Identity) + "/Bindings/" + sid
+	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, ServeFirst: true, Status: 502, Body: "<html>lost</html>", ContentType: "text/html"})
+	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, Status: 429, Times: 6})
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
+	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 2, matched: 1, removed: 1}) {
+		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
+	}
+	if st := w.srv.Stats(); st.Removed != 1 || w.srv.PendingFaults() != 0 {
+		t.Errorf("stats %+v, %d faults left", st, w.srv.PendingFaults())
+	}
+}
+
+func TestRemovedMeanwhileCountsAsGone(t *testing.T) {
+	w := newWorld(t, 1, 4)
+	w.env(t)
+	u := w.users[0]
+	var gone string
+	for _, b := range u.Bindings() {
+		if w.stale[string(b.SID)] {
+			gone = string(b.SID)
+			break
+		}
+	}
+	var once sync.Once
+	w.proxy(t, func(r *http.Request, _ int) {
+		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
+			once.Do(func() { u.RemoveBinding(gone) }) // someone else gets there first
+		}
+	})
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
+	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 4, matched: 2, removed: 1, gone: 1}) {
+		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
+	}
+}
+
+// TestTheAPIClockSetsTheCutoff runs against an emulator whose clock is 45
+// days ahead: by the API's clock even the bindings updated a day ago (by
+// the machine's) are older than 720h, and the skew is reported.
+func TestTheAPIClockSetsTheCutoff(t *testing.T) {
+	w := newWorld(t, 1, 10)
+	w.env(t)
+	w.srv.SetClockSkew(45 * 24 * time.Hour)
+	code, out, errOut := w.run(t, context.Background(), "", "-older-than", "720h", w.users[0].Identity)
+	if code != 0 || !strings.Contains(out, "scanned 10, matched 10") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(errOut, "the API's clock is 1080h0m0s ahead of this machine's") {
+		t.Errorf("skew not reported:\n%s", errOut)
+	}
+	w.srv.SetClockSkew(30 * time.Second) // within a minute: not worth a word
+	code, out, errOut = w.run(t, context.Background(), "", "-older-than", "720h", w.users[0].Identity)
+	if code != 0 || !strings.Contains(out, "scanned 10, matched 5") || strings.Contains(errOut, "clock") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestAuditHasALinePerOutcome(t *testing.T) {
+	w := newWorld(t, 2, 6)
+	w.env(t)
+	a, b := w.users[0], w.users[1]
+	var gone, kept string
+	for _, bd := range a.Bindings() {
+		if w.stale[string(bd.SID)] {
+			if gone == "" {
+				gone = string(bd.SID)
+			} else if kept == "" {
+				kept = string(bd.SID)
+			}
+		}
+	}
+	var once sync.Once
+	w.proxy(t, func(r *http.Request, _ int) {
+		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
+			once.Do(func() {
+				a.RemoveBinding(gone)
+				a.RefreshBinding(kept, time.Now())
+			})
+		}
+	})
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-concurrency", "1", "-audit", audit, a.Identity, b.Identity)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	raw, err := os.ReadFile(audit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := newCleaner(&config{apply: true, olderThan: time.Hour, concurrency: 1, retryWait: time.Millisecond}, chat.New(c).Services(w.svc.SID), &bytes.Buffer{})
-	b := w.users[0].Bindings()
-	w.users[0].RemoveBinding(string(b[0].SID)) // someone else got there first
-	cl.remove(context.Background(), job{w.users[0].Identity, &b[0]})
-	cl.remove(context.Background(), job{w.users[0].Identity, &b[1]})
-	if cl.gone.Load() != 1 || cl.removed.Load() != 1 || cl.failed.Load() != 0 {
-		t.Errorf("gone %d removed %d failed %d", cl.gone.Load(), cl.removed.Load(), cl.failed.Load())
-	}
-}
-
-func TestStaleNeedsEveryFilter(t *testing.T) {
-	t.Parallel()
-	now := time.Now()
-	c := &cleaner{cfg: &config{Flags: cli.Flags{Types: []chat.BindingType{chat.BindingTypeAPN}}}, cutoff: now.Add(-time.Hour)}
-	old := now.Add(-2 * time.Hour)
-	cases := []struct {
-		b    chat.UserBinding
-		want bool
-	}{
-		{chat.UserBinding{SID: "BS1", BindingType: chat.BindingTypeAPN, DateUpdated: old}, true},
-		{chat.UserBinding{SID: "BS1", BindingType: chat.BindingTypeFCM, DateUpdated: old}, false},
-		{chat.UserBinding{SID: "BS1", BindingType: chat.BindingTypeAPN, DateUpdated: now}, false},
-		{chat.UserBinding{SID: "BS1", BindingType: chat.BindingTypeAPN}, false}, // unknown age
-		{chat.UserBinding{BindingType: chat.BindingTypeAPN, DateUpdated: old}, false},
-	}
-	for i, tc := range cases {
-		if got := c.stale(&tc.b); got != tc.want {
-			t.Errorf("case %d: stale = %v", i, got)
+	outcomes := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var r auditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
 		}
-	}
-}
-
-func TestUsage(t *testing.T) {
-	t.Parallel()
-	for _, args := range [][]string{{}, {"-older-than", "-1h"}, {"-older-than", "1h", "-apply", "-dry-run"}, {"-older-than", "1h", "-concurrency", "0"}, {"-older-than", "1h", "-type", "voip"}, {"-nope"}} {
-		var errOut bytes.Buffer
-		if code := run(context.Background(), args, nil, &bytes.Buffer{}, &errOut); code != 2 || errOut.Len() == 0 {
-			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
+		if r.Time.IsZero() || r.User == "" || r.Identity == "" || r.BindingType == "" || r.DateUpdated.IsZero() {
+			t.Errorf("incomplete line %q", line)
 		}
-	}
-}
-
-// buildTool compiles this program once per test that runs it as a process.
-func buildTool(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cleanup-stale-bindings")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func (w *world) command(bin string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, w.args(args...)...)
-	cmd.Env = append(os.Environ(), client.EnvAccountSID+"="+w.srv.AccountSID, client.EnvAuthToken+"="+w.srv.AuthToken, client.EnvAPIKey+"=", client.EnvAPISecret+"=")
-	return cmd
-}
-
-func TestAsAProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program")
-	}
-	bin := buildTool(t)
-	w := newWorld(t, 4, 5000)
-	injectTrouble(w.srv)
-	users := filepath.Join(t.TempDir(), "users.txt")
-	if err := os.WriteFile(users, []byte("# users to clean\n"+strings.Join(w.identities(), "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	// A dry run first: it changes nothing.
-	out, err := w.command(bin, "-older-than", "720h", "-file", users).Output()
-	if err != nil || !strings.Contains(string(out), "Dry run: scanned 20000, matched 10000") || w.srv.Stats().Removed != 0 {
-		t.Fatalf("dry run: %v\n%s", err, tail(string(out)))
-	}
-	cmd := w.command(bin, "-older-than", "720h", "-apply", "-concurrency", "8", "-file", users)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err = cmd.Output()
-	if err != nil {
-		t.Fatalf("apply: %v\n%s\n%s", err, tail(string(out)), tail(stderr.String()))
-	}
-	if s := parseSummary(t, string(out)); s != (summary{scanned: 20000, matched: 10000, removed: 10000}) {
-		t.Errorf("summary %+v", s)
-	}
-	if stale, _ := w.left(t); stale != 0 {
-		t.Errorf("%d stale left", stale)
-	}
-	if strings.Contains(stderr.String(), "\r") || !strings.Contains(stderr.String(), "progress: scanned") {
-		t.Errorf("progress to a pipe should be plain lines:\n%s", tail(stderr.String()))
-	}
-}
-
-func TestInterruptAsAProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program")
-	}
-	bin := buildTool(t)
-	w := newWorld(t, 1, 10000)
-	w.srv.SetLatency(2 * time.Millisecond)
-	cmd := w.command(bin, "-older-than", "720h", "-apply", "-concurrency", "4", w.users[0].Identity)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for w.srv.Stats().Removed < 300 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	status, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if err == nil || status.ExitStatus() != 130 {
-		t.Fatalf("exit: %v (%d)\n%s", err, status.ExitStatus(), tail(stdout.String()))
-	}
-	s := parseSummary(t, stdout.String())
-	stale, _ := w.left(t)
-	if int64(s.removed) != w.srv.Stats().Removed || s.removed+stale != 5000 || s.removed == 5000 || s.failed != 0 {
-		t.Errorf("summary %+v, emulator removed %d, %d stale left", s, w.srv.Stats().Removed, stale)
-	}
-}
-
-func TestRetryNeverGivesUpOnRateLimits(t *testing.T) {
-	t.Parallel()
-	lim := throttle{min: time.Microsecond}
-	var throttled atomic.Int64
-	calls := 0
-	v, err := retry(context.Background(), &lim, &throttled, func() (int, error) {
-		if calls++; calls <= 25 {
-			return 0, &client.Error{Status: 429, RetryAfter: time.Microsecond}
+		if r.Outcome == outRemoved && !strings.HasPrefix(r.RequestID, "RQ") {
+			t.Errorf("a removal without the Twilio request id: %q", line)
 		}
-		return 7, nil
-	})
-	if err != nil || v != 7 || throttled.Load() != 25 {
-		t.Fatalf("retry = %d, %v after %d rate limits", v, err, throttled.Load())
+		outcomes[r.SID] = r.Outcome
 	}
-	calls = 0
-	_, err = retry(context.Background(), &lim, &throttled, func() (int, error) {
-		calls++
-		return 0, &client.Error{Status: 503}
-	})
-	if err == nil || calls != 6 {
-		t.Fatalf("server errors: %d calls, %v; want 6 and the error", calls, err)
+	if len(outcomes) != 6 || outcomes[gone] != outGone || outcomes[kept] != outKept {
+		t.Fatalf("outcomes %v", outcomes)
 	}
-	calls = 0
-	_, err = retry(context.Background(), &lim, &throttled, func() (int, error) {
-		calls++
-		return 0, &client.Error{Status: 403}
-	})
-	if err == nil || calls != 1 {
-		t.Fatalf("a 403 was retried %d times", calls)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err = retry(ctx, &lim, &throttled, func() (int, error) { return 0, &client.Error{Status: 429} })
-	if err == nil {
-		t.Fatal("retry went on after cancellation")
-	}
-}
-
-func TestProgressModes(t *testing.T) {
-	t.Parallel()
-	c := newCleaner(&config{retryWait: time.Millisecond}, chat.ServiceHandle{}, &bytes.Buffer{})
-	c.scanned.Store(42)
-	c.removed.Store(7)
-	for _, tty := range []bool{true, false} {
-		var w bytes.Buffer
-		stop := startProgress(c, &w, tty, 20*time.Millisecond)
-		time.Sleep(600 * time.Millisecond)
-		stop()
-		out := w.String()
-		lines := strings.Count(out, "progress: scanned 42  matched 0  removed 7")
-		if tty && (lines < 2 || !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1) {
-			t.Errorf("terminal: %q", out)
-		}
-		if !tty && (lines < 2 || strings.Contains(out, "\r") || strings.Count(out, "\n") != lines) {
-			t.Errorf("pipe: %q", out)
-		}
+	if n := strings.Count(string(raw), `"outcome":"removed"`); n != 4 {
+		t.Errorf("%d removals audited, want 4", n)
 	}
 }

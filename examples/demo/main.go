@@ -42,14 +42,14 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, service, user, remove string) error {
-	env, err := cli.Connect(os.Stderr, service, cli.SeedSmall)
+	env, err := cli.Connect(os.Stderr, service, 4, cli.SeedSmall)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	emulated := env.Emulator != nil
 	if emulated {
-		user = env.Users[0]
+		user = env.DemoUsers[0]
 	} else if user == "" {
 		return fmt.Errorf("name the user with -user (a US… SID or the identity)")
 	}

@@ -70,7 +70,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("misaligned line %q", l)
 		}
 	}
-	if !strings.HasSuffix(lines[14], "Jane Doe/ops@example.com") || strings.Contains(out.String(), "secret-endpoint") {
+	if strings.Count(out.String(), "Jane Doe/ops@example.com\n") != 7 || strings.Contains(out.String(), "secret-endpoint") {
 		t.Errorf("table:\n%s", out.String())
 	}
 	if got := errOut.String(); !strings.Contains(got, "14 binding(s) for 2 user(s): apn 6, gcm 4, fcm 4") {
@@ -118,12 +118,147 @@ func TestUnknownUserFailsClearly(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"-type", "voip"}, {"-nope"}, {"-page-size", "0", "x"}} {
-		var errOut bytes.Buffer
-		code := run(context.Background(), args, nil, &bytes.Buffer{}, &errOut)
-		if code == 0 || errOut.Len() == 0 {
-			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-type", "voip"}, "-type"},
+		{[]string{"-nope"}, "not defined"},
+		{[]string{"-page-size", "0", "x"}, "-page-size"},
+		{[]string{"-page-size", "5000", "x"}, "-page-size"},
+		{[]string{"-page-size", "-1", "x"}, "-page-size"},
+		{[]string{"-concurrency", "65", "x"}, "-concurrency"},
+		{[]string{"-file", "users.txt", "alice"}, "both as arguments and with -file"},
+		{[]string{"-all-users", "alice"}, "-all-users"},
+		{[]string{"-service", "nope"}, "-service"},
+	}
+	for _, tc := range cases {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, nil, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stderr %q", tc.args, code, errOut.String())
 		}
+	}
+	var errOut bytes.Buffer
+	run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut)
+	for _, flag := range []string{"-all-users", "-concurrency", "-json", "-endpoints", "-page-size", "-type", "-file", "-service", "-base-url", "exit status"} {
+		if !strings.Contains(errOut.String(), flag) {
+			t.Errorf("-h does not describe %s", flag)
+		}
+	}
+}
+
+func TestIncompleteCredentialsAreAUsageError(t *testing.T) {
+	for _, k := range []string{client.EnvAccountSID, client.EnvAuthToken} {
+		t.Setenv(k, "")
+	}
+	t.Setenv(client.EnvAPIKey, "SK0123456789abcdef0123456789abcdef")
+	t.Setenv(client.EnvAPISecret, "secret")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"alice"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), client.EnvAccountSID) || out.Len() != 0 {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out.String(), errOut.String())
+	}
+}
+
+// TestEachUsersBindingsStayTogether lists 20 users 8 at a time: each
+// user's bindings come out as one block.
+func TestEachUsersBindingsStayTogether(t *testing.T) {
+	var ids []string
+	for i := 0; i < 20; i++ {
+		ids = append(ids, fmt.Sprintf("user-%02d", i))
+	}
+	w := newWorld(t, 7, ids...)
+	w.env(t)
+	w.srv.SetLatency(time.Millisecond)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args(append([]string{"-page-size", "3", "-concurrency", "8"}, ids...)...), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")[1:]
+	done := map[string]bool{}
+	prev := ""
+	for _, l := range lines {
+		f := strings.Fields(l)
+		user := f[len(f)-1]
+		if user != prev {
+			if done[user] {
+				t.Fatalf("%s's bindings are split:\n%s", user, out.String())
+			}
+			done[prev] = true
+			prev = user
+		}
+	}
+	if len(lines) != 140 || !strings.Contains(errOut.String(), "140 binding(s) for 20 user(s)") {
+		t.Errorf("%d lines; %s", len(lines), errOut.String())
+	}
+}
+
+func TestUsersNamedTwiceAreListedOnce(t *testing.T) {
+	w := newWorld(t, 4, "alice")
+	w.env(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args("-json", "alice", "alice", w.users[0].SID), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 4 {
+		t.Errorf("%d lines for 4 bindings:\n%s", n, out.String())
+	}
+}
+
+func TestAllUsers(t *testing.T) {
+	w := newWorld(t, 5, "alice", "bob", "carol")
+	w.env(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args("-all-users", "-json", "-type", "apn,gcm"), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 12 || strings.Contains(out.String(), `"fcm"`) || !strings.Contains(errOut.String(), "12 binding(s) in the service: apn 6, gcm 6, fcm 0") {
+		t.Errorf("%d lines\n%s\n%s", n, out.String(), errOut.String())
+	}
+	if before := w.srv.Stats().Requests; before != 1 {
+		t.Errorf("%d requests for 15 bindings in one page", before)
+	}
+}
+
+// TestIdentitiesCannotForgeRows gives identities with a newline, a carriage
+// return and terminal escapes: each binding is still one row, and the
+// identity is printed escaped.
+func TestIdentitiesCannotForgeRows(t *testing.T) {
+	evil := "mallory\nBS00000000000000000000000000000000  apn   2030-01-01T00:00:00Z  2030-01-01T00:00:00Z  admin"
+	w := newWorld(t, 2, evil, "cr\rover", "esc\x1b[2J")
+	w.env(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args(evil, "cr\rover", "esc\x1b[2J"), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 7 || strings.ContainsAny(out.String(), "\r\x1b") || !strings.Contains(out.String(), `"mallory\nBS0000`) {
+		t.Errorf("%d lines:\n%s", n, out.String())
+	}
+}
+
+// TestInterruptedListingIsNotAFailure cancels a listing of 200 users: the
+// users not listed are counted in one summary line, not reported one by one
+// as failures, and the exit status is 130.
+func TestInterruptedListingIsNotAFailure(t *testing.T) {
+	var ids []string
+	for i := 0; i < 200; i++ {
+		ids = append(ids, fmt.Sprintf("user-%03d", i))
+	}
+	w := newWorld(t, 1, ids...)
+	w.env(t)
+	w.srv.SetLatency(20 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for w.srv.Stats().Requests < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	var out, errOut bytes.Buffer
+	code := run(ctx, w.args(append([]string{"-concurrency", "4"}, ids...)...), nil, &out, &errOut)
+	if code != 130 || strings.Contains(errOut.String(), "could not be listed") || strings.Count(errOut.String(), "\n") != 2 ||
+		!strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("exit %d\nstderr:\n%s", code, errOut.String())
 	}
 }
 

@@ -2,18 +2,22 @@ package cli
 
 import (
 	"flag"
+	"strconv"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
-// Flags are the flags every tool shares: where to connect, whose bindings,
-// which types.
+// Flags are the flags both tools share: where to connect, whose bindings,
+// which types, how many requests at once.
 type Flags struct {
-	Service  string
-	Types    []chat.BindingType
-	File     string
-	PageSize int
-	BaseURL  string
+	Service     string
+	Types       []chat.BindingType
+	File        string
+	PageSize    int
+	BaseURL     string
+	Concurrency int
+	AllUsers    bool
 
 	types string
 }
@@ -25,11 +29,28 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.File, "file", "", `read users from this file, one per line ("-" for stdin)`)
 	fs.IntVar(&f.PageSize, "page-size", chat.AutoPageSize, "bindings per list request, 1 to 1000 (the current API description allows at most 50)")
 	fs.StringVar(&f.BaseURL, "base-url", "", "send requests here instead of https://chat.twilio.com (a proxy or an emulator)")
+	fs.IntVar(&f.Concurrency, "concurrency", 8, "requests in flight at once, 1 to 64 (users listed at once, removals at once)")
+	fs.BoolVar(&f.AllUsers, "all-users", false, "walk every binding of the service (one request per page of bindings) instead of listing named users")
 }
 
-// Parsed checks the shared flags after fs.Parse.
-func (f *Flags) Parsed() error {
+// Check validates the shared flags after fs.Parse, with the users named
+// as arguments.
+func (f *Flags) Check(args []string) error {
 	var err error
-	f.Types, err = ParseTypes(f.types)
-	return err
+	if f.Types, err = ParseTypes(f.types); err != nil {
+		return err
+	}
+	switch {
+	case f.Service != "" && !sid.Valid(sid.Service, f.Service):
+		return Usagef("-service must be IS followed by 32 hex digits, got %q", f.Service)
+	case f.PageSize < 1 || f.PageSize > chat.MaxPageSize:
+		return Usagef("-page-size must be between 1 and %d, got %d", chat.MaxPageSize, f.PageSize)
+	case f.Concurrency < 1 || f.Concurrency > 64:
+		return Usagef("-concurrency must be between 1 and 64, got %d", f.Concurrency)
+	case len(args) > 0 && f.File != "":
+		return Usagef("users given both as arguments and with -file %s: give one", strconv.Quote(f.File))
+	case f.AllUsers && (len(args) > 0 || f.File != ""):
+		return Usagef("-all-users walks every user of the service: name no users with it")
+	}
+	return nil
 }

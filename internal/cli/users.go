@@ -2,57 +2,102 @@ package cli
 
 import (
 	"bufio"
-	"errors"
+	"context"
 	"io"
 	"os"
 	"strings"
+	"sync"
 )
 
-// Users returns the users a tool should work on: its arguments, else the
-// lines of file ("-" for standard input), else the lines of standard input
-// when it is a pipe or a file, else fallback (the emulator's demo users).
-// Blank lines and lines starting with "#" are skipped; nothing else is
-// trimmed, since an identity may hold any character.
-func Users(args []string, file string, stdin io.Reader, fallback []string) ([]string, error) {
-	if len(args) > 0 {
-		return args, nil
-	}
-	var r io.Reader
+// Users is a stream of users (US… SIDs or identities): the arguments, or
+// the lines of a file, or of standard input. It is read as it is used, so a
+// file of a million users costs a buffer, not a million strings.
+type Users struct {
+	args   []string
+	sc     *bufio.Scanner
+	closer io.Closer
+	read   int
+}
+
+// OpenUsers returns the users a tool should work on: its arguments, else
+// the lines of file ("-" for standard input), else the lines of standard
+// input when it is a pipe or a file, else fallback (the emulator's demo
+// users). Blank lines and lines starting with "#" are skipped; nothing else
+// is trimmed, since an identity may hold any character.
+func OpenUsers(args []string, file string, stdin io.Reader, fallback []string) (*Users, error) {
+	u := &Users{args: args}
 	switch {
+	case len(args) > 0:
 	case file == "-":
-		r = stdin
+		u.sc = bufio.NewScanner(stdin)
 	case file != "":
 		f, err := os.Open(file)
 		if err != nil {
-			return nil, err
+			return nil, Usagef("-file: %v", err)
 		}
-		defer f.Close()
-		r = f
+		u.sc, u.closer = bufio.NewScanner(f), f
 	case stdin != nil && !IsTerminal(stdin):
-		r = stdin
+		u.sc = bufio.NewScanner(stdin)
 	}
-	var users []string
-	if r != nil {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := strings.TrimSuffix(sc.Text(), "\r")
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			users = append(users, line)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, err
+	if u.sc != nil {
+		u.sc.Buffer(make([]byte, 64<<10), 1<<20)
+		first, ok := u.next()
+		if !ok && u.sc.Err() == nil {
+			u.sc = nil // an empty input: the fallback, if any
+		} else {
+			u.args = []string{first}
 		}
 	}
-	if len(users) == 0 {
-		users = fallback
+	if u.sc == nil && len(u.args) == 0 {
+		u.args = fallback
 	}
-	if len(users) == 0 {
-		return nil, errors.New("no users: name them as arguments, with -file, or one per line on standard input")
+	if len(u.args) == 0 && u.sc == nil {
+		u.Close()
+		return nil, Usagef("no users: name them as arguments, with -file, one per line on standard input, or walk them all with -all-users")
 	}
-	return users, nil
+	return u, nil
+}
+
+func (u *Users) next() (string, bool) {
+	for u.sc.Scan() {
+		line := strings.TrimSuffix(u.sc.Text(), "\r")
+		if line != "" && !strings.HasPrefix(line, "#") {
+			return line, true
+		}
+	}
+	return "", false
+}
+
+// Next returns the next user, or false at the end.
+func (u *Users) Next() (string, bool) {
+	if u.read < len(u.args) {
+		u.read++
+		return u.args[u.read-1], true
+	}
+	if u.sc == nil {
+		return "", false
+	}
+	line, ok := u.next()
+	if ok {
+		u.read++
+	}
+	return line, ok
+}
+
+// Err is the error that ended the stream early, if any.
+func (u *Users) Err() error {
+	if u.sc == nil {
+		return nil
+	}
+	return u.sc.Err()
+}
+
+// Close closes the file the users come from.
+func (u *Users) Close() error {
+	if u.closer != nil {
+		return u.closer.Close()
+	}
+	return nil
 }
 
 // IsTerminal reports whether v is an *os.File open on a terminal.
@@ -63,4 +108,55 @@ func IsTerminal(v any) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Indexed returns the stream as a function that gives each user with its
+// position in the stream, from 0, for EachUser.
+func (u *Users) Indexed() func() (int, string, bool) {
+	i := 0
+	return func() (int, string, bool) {
+		user, ok := u.Next()
+		i++
+		return i - 1, user, ok
+	}
+}
+
+// EachUser calls fn with each user next gives (and its index) on up to n
+// goroutines at once, until next has no more or ctx is done, and waits for
+// them. It returns how many users were handed to fn.
+func EachUser(ctx context.Context, next func() (int, string, bool), n int, fn func(ctx context.Context, index int, user string)) int {
+	work := make(chan struct {
+		i int
+		u string
+	})
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range work {
+				fn(ctx, job.i, job.u)
+			}
+		}()
+	}
+	started := 0
+feed:
+	for ctx.Err() == nil {
+		i, user, ok := next()
+		if !ok {
+			break
+		}
+		select {
+		case work <- struct {
+			i int
+			u string
+		}{i, user}:
+			started++
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return started
 }

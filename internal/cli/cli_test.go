@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+	"github.com/twiliochat/twiliochat-go/client"
+)
+
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	const ac, tok, sk, sec = client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret
+	cases := []struct {
+		set         []string
+		real        bool
+		wantMissing string // "" means no error
+	}{
+		{nil, false, ""},
+		{[]string{ac, tok}, true, ""},
+		{[]string{sk, sec, ac}, true, ""},
+		{[]string{ac, tok, sk, sec}, true, ""},
+		{[]string{sk, sec}, false, ac},
+		{[]string{tok}, false, ac},
+		{[]string{ac}, false, tok},
+		{[]string{sk, ac}, false, sec},
+		{[]string{sec}, false, sk},
+		{[]string{ac, tok, sk}, false, sec},
+	}
+	for _, tc := range cases {
+		getenv := func(k string) string {
+			for _, s := range tc.set {
+				if s == k {
+					return "value-" + k
+				}
+			}
+			return ""
+		}
+		real, err := Credentials(getenv)
+		var ue *UsageError
+		switch {
+		case tc.wantMissing == "" && (err != nil || real != tc.real):
+			t.Errorf("%v: real %v, err %v", tc.set, real, err)
+		case tc.wantMissing != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), tc.wantMissing+" missing") && !strings.Contains(err.Error(), "but "+tc.wantMissing)):
+			t.Errorf("%v: err = %v, want a usage error naming %s", tc.set, err, tc.wantMissing)
+		case err != nil && strings.Contains(err.Error(), "value-"):
+			t.Errorf("%v: the error echoes a value: %v", tc.set, err)
+		}
+	}
+}
+
+func TestFlagsCheck(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args    []string
+		users   []string
+		wantErr string
+	}{
+		{nil, nil, ""},
+		{[]string{"-page-size", "1000", "-concurrency", "64", "-type", "apn,fcm", "-service", "IS0123456789abcdef0123456789abcdef"}, nil, ""},
+		{[]string{"-page-size", "5000"}, nil, "-page-size"},
+		{[]string{"-page-size", "-1"}, nil, "-page-size"},
+		{[]string{"-page-size", "0"}, nil, "-page-size"},
+		{[]string{"-concurrency", "0"}, nil, "-concurrency"},
+		{[]string{"-concurrency", "65"}, nil, "-concurrency"},
+		{[]string{"-type", "voip"}, nil, "-type"},
+		{[]string{"-service", "IS123"}, nil, "-service"},
+		{[]string{"-file", "users.txt"}, []string{"alice"}, "both as arguments and with -file"},
+		{[]string{"-all-users"}, []string{"alice"}, "-all-users"},
+		{[]string{"-all-users", "-file", "x"}, nil, "-all-users"},
+	}
+	for _, tc := range cases {
+		var f Flags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		f.Register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err := f.Check(tc.users)
+		var ue *UsageError
+		if (tc.wantErr == "") != (err == nil) || (err != nil && (!errors.As(err, &ue) || !strings.Contains(err.Error(), tc.wantErr))) {
+			t.Errorf("%q %q: err = %v, want %q", tc.args, tc.users, err, tc.wantErr)
+		}
+	}
+	var f Flags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f.Register(fs)
+	_ = fs.Parse(nil)
+	if f.PageSize != chat.AutoPageSize || f.Concurrency != 8 {
+		t.Errorf("defaults: page size %d, concurrency %d; want 50 and 8", f.PageSize, f.Concurrency)
+	}
+}
+
+func TestSeen(t *testing.T) {
+	t.Parallel()
+	var s Seen
+	a := chat.BindingSID("BS0123456789abcdef0123456789abcdef")
+	if !s.Add(a) || s.Add(a) || s.Add("BS0123456789ABCDEF0123456789ABCDEF") {
+		t.Error("a SID (in either case) was new twice")
+	}
+	if !s.Add("BSffffffffffffffffffffffffffffffff") || !s.Add("") || !s.Add("") {
+		t.Error("another SID, or an unusable one, was not new")
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"alice":                 "alice",
+		"Jane Doe/ops@x.com":    "Jane Doe/ops@x.com",
+		"日本 😀":                  "日本 😀",
+		"evil\nBS000  apn  row": `"evil\nBS000  apn  row"`,
+		"cr\rover":              `"cr\rover"`,
+		"esc\x1b[2J":            `"esc\x1b[2J"`,
+		"rtl\u202eabc":          `"rtl\u202eabc"`,
+		"bad\xff":               `"bad\xff"`,
+	}
+	for in, want := range cases {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestClock(t *testing.T) {
+	t.Parallel()
+	var warn bytes.Buffer
+	c := NewClock(&warn, nil)
+	if c.Known() {
+		t.Fatal("known before any response")
+	}
+	now := time.Now()
+	c.observe(now.Add(30*time.Second).Truncate(time.Second), now)
+	if d := time.Until(c.Now()); d < 28*time.Second || d > 32*time.Second || warn.Len() != 0 {
+		t.Fatalf("30 s ahead read as %v; warned %q", d, warn.String())
+	}
+	c.observe(now.Add(-3*time.Hour), now)
+	c.observe(now.Add(-3*time.Hour), now)
+	if d := time.Since(c.Now()); d < 3*time.Hour-2*time.Second || strings.Count(warn.String(), "warning") != 1 || !strings.Contains(warn.String(), "3h0m0s behind") {
+		t.Fatalf("3 h behind read as %v; warned %q", d, warn.String())
+	}
+}
