@@ -84,7 +84,7 @@ func (w *world) left(t testing.TB) (stale, fresh int) {
 }
 
 // env points the tool's real-API mode at the emulator.
-func (w *world) env(t *testing.T) {
+func (w *world) env(t testing.TB) {
 	t.Setenv(client.EnvAccountSID, w.srv.AccountSID)
 	t.Setenv(client.EnvAuthToken, w.srv.AuthToken)
 	t.Setenv(client.EnvAPIKey, "")
@@ -428,3 +428,7 @@ func TestAuditHasALinePerOutcome(t *testing.T) {
 		t.Errorf("%d removals audited, want 4", n)
 	}
 }
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") + "\n" }
+
+func stringReader(s string) io.Reader { return strings.NewReader(s) }

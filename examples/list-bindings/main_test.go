@@ -24,7 +24,7 @@ type world struct {
 	users []*chattest.User
 }
 
-func newWorld(t *testing.T, perUser int, identities ...string) *world {
+func newWorld(t testing.TB, perUser int, identities ...string) *world {
 	t.Helper()
 	srv := chattest.NewServer()
 	t.Cleanup(srv.Close)
@@ -40,7 +40,7 @@ func newWorld(t *testing.T, perUser int, identities ...string) *world {
 	return w
 }
 
-func (w *world) env(t *testing.T) {
+func (w *world) env(t testing.TB) {
 	t.Setenv(client.EnvAccountSID, w.srv.AccountSID)
 	t.Setenv(client.EnvAuthToken, w.srv.AuthToken)
 	t.Setenv(client.EnvAPIKey, "")
