@@ -51,7 +51,7 @@ func TestUsage(t *testing.T) {
 		}
 	}
 	var errOut bytes.Buffer
-	if code := run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut); code != 2 {
+	if code := run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut); code != 0 {
 		t.Errorf("-h: exit %d", code)
 	}
 	for _, flag := range []string{"-older-than", "-apply", "-dry-run", "-rate", "-concurrency", "-all-users", "-state", "-audit", "-plan", "-from-plan",

@@ -75,7 +75,7 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	fs.SetOutput(stderr)
 	cfg.Register(fs)
 	fs.DurationVar(&cfg.olderThan, "older-than", 0, "remove bindings whose date_updated is older than this, e.g. 720h (required, except with -from-plan)")
-	fs.BoolVar(&dryRun, "dry-run", true, "print what would be removed and remove nothing (the default)")
+	fs.BoolVar(&dryRun, "dry-run", true, "print what would be removed and remove nothing; -apply turns it off")
 	fs.BoolVar(&cfg.apply, "apply", false, "remove the matching bindings")
 	fs.Float64Var(&cfg.rate, "rate", 10, "removals per second at most, adapting down on 429s; the service's whole write budget is 30, shared with the live app; 0 for no limit (emulators, proxies)")
 	fs.DurationVar(&cfg.progress, "progress", 5*time.Second, "interval between progress lines when stderr is not a terminal")
@@ -128,10 +128,11 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, names, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
-		}
+		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
 		return 2
 	}
 	if cfg.apply && cfg.rate > serviceBudget {

@@ -68,10 +68,11 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, names, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "list-bindings:", err)
-		}
+		fmt.Fprintln(stderr, "list-bindings:", err)
 		return 2
 	}
 	env, err := cli.Connect(stderr, cfg.Service, cfg.Concurrency, cli.SeedUsers(12, 120), cli.ClientOptions(cfg.BaseURL, "list-bindings")...)

@@ -140,7 +140,9 @@ func TestUsage(t *testing.T) {
 		}
 	}
 	var errOut bytes.Buffer
-	run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut)
+	if code := run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
 	for _, flag := range []string{"-all-users", "-concurrency", "-json", "-endpoints", "-page-size", "-type", "-file", "-service", "-base-url", "exit status"} {
 		if !strings.Contains(errOut.String(), flag) {
 			t.Errorf("-h does not describe %s", flag)

@@ -29,7 +29,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.File, "file", "", `read users from this file, one per line ("-" for stdin)`)
 	fs.IntVar(&f.PageSize, "page-size", chat.AutoPageSize, "bindings per list request, 1 to 1000 (the current API description allows at most 50)")
 	fs.StringVar(&f.BaseURL, "base-url", "", "send requests here instead of https://chat.twilio.com (a proxy or an emulator)")
-	fs.IntVar(&f.Concurrency, "concurrency", 8, "requests in flight at once, 1 to 64 (users listed at once, removals at once)")
+	fs.IntVar(&f.Concurrency, "concurrency", 8, "requests in flight at once, 1 to 64: users listed at once, and removals")
 	fs.BoolVar(&f.AllUsers, "all-users", false, "walk every binding of the service (one request per page of bindings) instead of listing named users")
 }
 
