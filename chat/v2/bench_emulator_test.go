@@ -111,6 +111,7 @@ func BenchmarkPrefetch(b *testing.B) {
 	const pages, size, latency = 20, 100, 20 * time.Millisecond
 	srv, svc, u, api := seededEmulator(b, pages*size)
 	srv.SetLatency(latency)
+	srv.SetLimits(chattest.Limits{MaxPageSize: size}) // the seed's range: pages of 100
 	list := func(prefetch bool) time.Duration {
 		start := time.Now()
 		n := 0
