@@ -311,3 +311,47 @@ func decodeBenchPage(binding func(int) string) []byte {
 	}
 	return []byte(`{"meta":{"page":0,"page_size":1000,"next_page_url":null,"key":"bindings"},"bindings":[` + strings.Join(items, ",") + `]}`)
 }
+
+// TestAllocationsPerBinding bounds what decoding and checking a page costs
+// per binding, for either shape: its own strings in one allocation, and a
+// share of the slabs. A check that formatted a message for every binding,
+// not only on failure, once tripled it.
+func TestAllocationsPerBinding(t *testing.T) {
+	userBody := decodeBenchPage(func(i int) string { return bindingJSON(i, "apn") })
+	serviceBody := decodeBenchPage(func(i int) string { return serviceBindingJSON(i, "apn", "alice") })
+	var du decoder[UserBinding]
+	var ds decoder[Binding]
+	userScope := scope{service: testService, user: "alice", types: []BindingType{BindingTypeAPN}}
+	serviceScope := scope{service: testService, identities: []string{"alice"}, types: []BindingType{BindingTypeAPN}}
+	cases := map[string]func(){
+		"user bindings": func() {
+			var p UserBindingPage
+			if _, err := du.page(userBody, &p); err != nil {
+				t.Fatal(err)
+			}
+			for i, b := range p.Bindings {
+				if err := userScope.check(fieldsOf(b), i); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		"service bindings": func() {
+			var p BindingPage
+			if _, err := ds.page(serviceBody, &p); err != nil {
+				t.Fatal(err)
+			}
+			for i, b := range p.Bindings {
+				if err := serviceScope.check(fieldsOf(b), i); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+	}
+	for name, decode := range cases {
+		per := testing.AllocsPerRun(20, decode) / 1000
+		t.Logf("%s: %.2f allocations per binding", name, per)
+		if per > 1.2 && !raceOn {
+			t.Errorf("%s: %.2f allocations per binding, want at most 1.2", name, per)
+		}
+	}
+}

@@ -23,24 +23,22 @@ type scope struct {
 
 // check holds one decoded binding to the scope; index is its position on
 // its page, or -1 for a fetched binding. A mismatch is a *DecodeError that
-// names the field.
+// names the field. It runs on every binding, so it allocates nothing unless
+// it fails.
 func (s *scope) check(f fields, index int) error {
-	mismatch := func(field, format string, args ...any) error {
-		return &DecodeError{Field: fieldName(index, field), Err: fmt.Errorf(format, args...)}
-	}
 	if sv := string(*f.service); sv != "" && !strings.EqualFold(sv, s.service) {
-		return mismatch("service_sid", "is %s, but the request was for service %s", sv, excerpt.Quote(s.service, excerpt.Short))
+		return mismatch(index, "service_sid", "is %s, but the request was for service %s", sv, excerpt.Quote(s.service, excerpt.Short))
 	}
 	if s.user != "" {
-		if err := s.checkUser(f, mismatch); err != nil {
+		if err := s.checkUser(f, index); err != nil {
 			return err
 		}
 	}
 	if len(s.types) > 0 && !slices.Contains(s.types, *f.bindingType) {
-		return mismatch("binding_type", "is %s, which the listing's BindingType filter %q excludes", excerpt.Quote(string(*f.bindingType), excerpt.Short), s.types)
+		return mismatch(index, "binding_type", "is %s, which the listing's BindingType filter %q excludes", excerpt.Quote(string(*f.bindingType), excerpt.Short), s.types)
 	}
 	if len(s.identities) > 0 && !slices.Contains(s.identities, *f.identity) {
-		return mismatch("identity", "is %s, which the listing's Identity filter excludes", excerpt.Quote(*f.identity, excerpt.Short))
+		return mismatch(index, "identity", "is %s, which the listing's Identity filter excludes", excerpt.Quote(*f.identity, excerpt.Short))
 	}
 	return nil
 }
@@ -48,27 +46,30 @@ func (s *scope) check(f fields, index int) error {
 // checkUser holds a binding to the user addressed: by SID, its user_sid
 // must be that SID; by identity, its identity must be that identity, and
 // its user_sid the same for every binding of the listing.
-func (s *scope) checkUser(f fields, mismatch func(string, string, ...any) error) error {
+func (s *scope) checkUser(f fields, index int) error {
 	var us UserSID
 	if f.user != nil {
 		us = *f.user
 	}
-	want := excerpt.Quote(s.user, excerpt.Short)
 	if UserSID(s.user).Valid() {
 		if !strings.EqualFold(string(us), s.user) {
-			return mismatch("user_sid", "is %s, but the request was for user %s", excerpt.Quote(string(us), excerpt.Short), want)
+			return mismatch(index, "user_sid", "is %s, but the request was for user %s", excerpt.Quote(string(us), excerpt.Short), s.user)
 		}
 		return nil
 	}
 	if *f.identity != s.user {
-		return mismatch("identity", "is %s, but the request was for user %s", excerpt.Quote(*f.identity, excerpt.Short), want)
+		return mismatch(index, "identity", "is %s, but the request was for user %s", excerpt.Quote(*f.identity, excerpt.Short), excerpt.Quote(s.user, excerpt.Short))
 	}
 	switch {
 	case us == "":
 	case s.userSID == "":
 		s.userSID = us
 	case !strings.EqualFold(string(us), string(s.userSID)):
-		return mismatch("user_sid", "is %s, but earlier bindings of user %s said %s", us, want, s.userSID)
+		return mismatch(index, "user_sid", "is %s, but earlier bindings of user %s said %s", us, excerpt.Quote(s.user, excerpt.Short), s.userSID)
 	}
 	return nil
+}
+
+func mismatch(index int, field, format string, args ...any) error {
+	return &DecodeError{Field: fieldName(index, field), Err: fmt.Errorf(format, args...)}
 }
