@@ -97,8 +97,12 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 			st.fatal = ErrResponseTooLarge
 			return st.fatal
 		}
-		if resp.ContentLength > 0 {
-			body.Grow(int(resp.ContentLength) + bytes.MinRead)
+		if need := int(resp.ContentLength) + bytes.MinRead; resp.ContentLength > 0 && body.Cap()-body.Len() < need {
+			// Not Grow: on a buffer that already has room for less, it
+			// doubles the old capacity, up to twice the body's size.
+			exact := make([]byte, body.Len(), body.Len()+need)
+			copy(exact, body.Bytes())
+			*body = *bytes.NewBuffer(exact)
 		}
 		n, err := body.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
 		if err != nil {
