@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/internal/pause"
 	"golang.org/x/time/rate"
 )
 
@@ -107,15 +108,9 @@ func (l *limiter) wait(ctx context.Context) error {
 		cuts := l.cuts
 		l.mu.Unlock()
 		r := l.lim.Reserve()
-		if d := r.Delay(); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				r.Cancel()
-				return ctx.Err()
-			}
+		if !pause.For(ctx, r.Delay()) {
+			r.Cancel()
+			return ctx.Err()
 		}
 		l.mu.Lock()
 		again := l.cuts != cuts

@@ -9,6 +9,7 @@ import (
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/client"
 	"github.com/twiliochat/twiliochat-go/internal/cli"
+	"github.com/twiliochat/twiliochat-go/internal/pause"
 )
 
 // Outcomes of a removal, as the audit log names them.
@@ -19,45 +20,36 @@ const (
 	outFailed  = "failed"
 )
 
-// removeOne re-checks and removes one binding. Once it has taken its turn
-// under the rate limit it finishes even if the run is interrupted; one that
-// has not yet does not start.
+// removeOne re-checks and removes one binding, trying again as retry
+// does. Once an attempt has taken its turn under the rate limit it finishes
+// even if the run is interrupted; one that has not yet does not start, and
+// leaves its unit unfinished so a resumed run comes back to it.
 func (c *cleaner) removeOne(ctx context.Context, j *job) {
 	var maybe bool // an earlier attempt of ours may have removed it
-	wait := c.cfg.retryWait
-	for transient := 0; ; {
+	var requestID string
+	outcome, err := retry(ctx, c.cfg.retryWait, func() (string, error) {
 		turn, err := c.env.Client.Turn(ctx)
-		if err != nil || ctx.Err() != nil {
-			c.notDone.Add(1) // its unit stays unfinished: a resumed run comes back to it
-			return
+		if err != nil {
+			return "", err
 		}
 		inFlight, cancel := context.WithTimeout(context.WithoutCancel(turn), 2*time.Minute)
-		outcome, requestID, err := c.attempt(inFlight, j, &maybe)
-		cancel()
-		switch {
-		case outcome != "":
-			c.record(j, outcome, requestID, nil)
-			return
-		case client.IsRateLimited(err):
-			// 429s slow a cleanup down, never fail it: the client's
-			// adaptive limit has already lowered the rate.
-		case isTransient(err) && transient < 5:
-			transient++
-		default:
-			c.record(j, outFailed, requestIDOf(err), err)
-			return
-		}
-		if !sleep(ctx, jitter(wait)) {
-			c.notDone.Add(1)
-			return
-		}
-		wait = min(2*wait, 30*time.Second)
+		defer cancel()
+		var out string
+		out, requestID, err = c.attempt(inFlight, j, &maybe)
+		return out, err
+	})
+	switch {
+	case err == nil:
+		c.record(j, outcome, requestID, nil)
+	case ctx.Err() != nil:
+		c.notDone.Add(1)
+	default:
+		c.record(j, outFailed, requestIDOf(err), err)
 	}
 }
 
 // attempt reads the binding again and removes it if it still matches every
-// filter. It returns the outcome, or "" with the error when it should be
-// tried again or failed.
+// filter. It returns the outcome, or the error that retry judges.
 func (c *cleaner) attempt(ctx context.Context, j *job, maybe *bool) (outcome, requestID string, err error) {
 	now, err := c.fetch(ctx, j)
 	switch {
@@ -175,7 +167,7 @@ func retry[T any](ctx context.Context, min time.Duration, f func() (T, error)) (
 		default:
 			return v, err
 		}
-		if !sleep(ctx, jitter(wait)) {
+		if !pause.For(ctx, jitter(wait)) {
 			return v, err
 		}
 		wait = max(min, wait*2)
@@ -192,15 +184,4 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -2,13 +2,14 @@ package chattest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twiliochat/twiliochat-go/internal/pause"
 )
 
 // Fault makes the emulator misbehave for the next requests that match it.
@@ -76,23 +77,9 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // applyFault answers r as f says, reporting whether it did.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
-	if !sleep(r.Context(), f.Latency) {
+	if !pause.For(r.Context(), f.Latency) {
 		return true
 	}
 	switch {

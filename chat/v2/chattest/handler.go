@@ -11,6 +11,7 @@ import (
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+	"github.com/twiliochat/twiliochat-go/internal/pause"
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.leave()
-	if !sleep(r.Context(), time.Duration(s.latency.Load())) {
+	if !pause.For(r.Context(), time.Duration(s.latency.Load())) {
 		return
 	}
 	if f := s.takeFault(r); f != nil && s.applyFault(w, r, f) {
