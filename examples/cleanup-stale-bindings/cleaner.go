@@ -48,7 +48,7 @@ type job struct {
 	unit     *unit
 }
 
-func newCleaner(cfg *config, env *cli.Env, stdout, stderr io.Writer) (*cleaner, error) {
+func newCleaner(cfg *config, env *cli.Env, stdout, stderr io.Writer) *cleaner {
 	return &cleaner{
 		cfg:    cfg,
 		env:    env,
@@ -56,7 +56,7 @@ func newCleaner(cfg *config, env *cli.Env, stdout, stderr io.Writer) (*cleaner, 
 		stderr: stderr,
 		start:  time.Now(),
 		out:    bufio.NewWriter(stdout),
-	}, nil
+	}
 }
 
 // open prepares the run's files and its source of bindings.

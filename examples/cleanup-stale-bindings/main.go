@@ -153,11 +153,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer env.Close()
 
-	c, err := newCleaner(cfg, env, stdout, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
-		return 2
-	}
+	c := newCleaner(cfg, env, stdout, stderr)
 	defer c.close()
 	if err := c.open(names, stdin); err != nil {
 		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)

@@ -60,7 +60,8 @@ const stateVersion = 1
 type unit struct {
 	t       *tracker
 	index   int
-	name    string // a user's name, or the URL after a page
+	name    string // a user's name, or the URL of the page after a page
+	last    bool   // the last page of a walk
 	pending int    // jobs without an outcome
 	sealed  bool   // listed: no more jobs will come
 	failed  bool
@@ -237,9 +238,7 @@ func (t *tracker) open(i int, name string) *unit {
 // URL of the page after it.
 func (t *tracker) openPage(i int, after string) *unit {
 	u := t.open(i, after)
-	if after == "" {
-		u.name = "\x00last"
-	}
+	u.last = after == ""
 	return u
 }
 
@@ -283,7 +282,7 @@ func (t *tracker) check(u *unit) {
 	for t.settled[t.next] {
 		v := t.units[t.next]
 		if t.doc.Flags.Mode == "all-users" {
-			if v.name == "\x00last" {
+			if v.last {
 				t.doc.NextPage, t.doc.Finished = "", true
 			} else {
 				t.doc.NextPage = v.name

@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		defer users.Close()
-		l.started = cli.EachUser(ctx, users.Indexed(), cfg.Concurrency, l.user)
+		cli.EachUser(ctx, users.Indexed(), cfg.Concurrency, l.user)
 		if err := users.Err(); err != nil {
 			fmt.Fprintln(stderr, "list-bindings: reading users:", err)
 			l.failed.Add(1)
@@ -118,7 +118,6 @@ type lister struct {
 	stderr io.Writer
 	seen   cli.Seen
 
-	started                     int
 	listed, failed, interrupted atomic.Int64
 	counts                      sync.Map // chat.BindingType -> *atomic.Int64
 	total                       atomic.Int64
