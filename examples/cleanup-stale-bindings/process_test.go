@@ -114,7 +114,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	}
 	bin := buildTool(t)
 	w := newWorld(t, 2000, 2)
-	w.srv.SetLatency(3 * time.Millisecond)
+	w.srv.SetLatency(5 * time.Millisecond) // long enough that the first save (after a second) comes well before the end
 	tr := w.watch(t)
 	users := w.usersFile(t)
 	state := filepath.Join(t.TempDir(), "run.state")
