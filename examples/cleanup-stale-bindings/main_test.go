@@ -225,15 +225,7 @@ func TestInterruptionLeavesACorrectSummary(t *testing.T) {
 	w := newWorld(t, 2, 5000)
 	w.env(t)
 	w.srv.SetLatency(time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for w.srv.Stats().Removed < 500 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
-	code, out, _ := w.run(t, ctx, "", "-older-than", "720h", "-apply", "-concurrency", "4", w.users[0].Identity, w.users[1].Identity)
+	code, out, _ := w.run(t, w.cancelAfter(t, 500), "", "-older-than", "720h", "-apply", "-concurrency", "4", w.users[0].Identity, w.users[1].Identity)
 	if code != 130 {
 		t.Fatalf("exit %d, want 130", code)
 	}
@@ -264,6 +256,43 @@ func (w *world) proxy(t testing.TB, after func(r *http.Request, status int)) {
 	w.base = ps.URL
 }
 
+// afterFirstListing calls fn once, right after the first listing request
+// the tool sends has been answered: a change to the service between the
+// listing that found a binding and the re-check before its removal.
+func (w *world) afterFirstListing(t testing.TB, fn func()) {
+	var once sync.Once
+	w.proxy(t, func(r *http.Request, _ int) {
+		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
+			once.Do(fn)
+		}
+	})
+}
+
+// staleOf returns the SIDs of u's stale bindings.
+func (w *world) staleOf(u *chattest.User) []string {
+	var out []string
+	for _, b := range u.Bindings() {
+		if w.stale[string(b.SID)] {
+			out = append(out, string(b.SID))
+		}
+	}
+	return out
+}
+
+// cancelAfter returns a context cancelled once the emulator has removed n
+// bindings: an operator's Ctrl-C in the middle of a run.
+func (w *world) cancelAfter(t testing.TB, n int64) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		for w.srv.Stats().Removed < n && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	return ctx
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -277,19 +306,8 @@ func TestRecheckKeepsARefreshedBinding(t *testing.T) {
 	w := newWorld(t, 1, 6)
 	w.env(t)
 	u := w.users[0]
-	var refreshed string
-	for _, b := range u.Bindings() {
-		if w.stale[string(b.SID)] {
-			refreshed = string(b.SID)
-			break
-		}
-	}
-	var once sync.Once
-	w.proxy(t, func(r *http.Request, status int) {
-		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
-			once.Do(func() { u.RefreshBinding(refreshed, time.Now()) }) // the device registers again
-		}
-	})
+	refreshed := w.staleOf(u)[0]
+	w.afterFirstListing(t, func() { u.RefreshBinding(refreshed, time.Now()) }) // the device registers again
 	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
 	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 6, matched: 3, removed: 2, kept: 1}) {
 		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
@@ -313,12 +331,7 @@ func TestALostSuccessCountsAsRemoved(t *testing.T) {
 	w := newWorld(t, 1, 2)
 	w.env(t)
 	u := w.users[0]
-	var sid string
-	for _, b := range u.Bindings() {
-		if w.stale[string(b.SID)] {
-			sid = string(b.SID)
-		}
-	}
+	sid := w.staleOf(u)[0]
 	path := "/v2/Services/" + w.svc.SID + "/Users/" + url.PathEscape(u.Identity) + "/Bindings/" + sid
 	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, ServeFirst: true, Status: 502, Body: "<html>lost</html>", ContentType: "text/html"})
 	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, Status: 429, Times: 6})
@@ -335,19 +348,8 @@ func TestRemovedMeanwhileCountsAsGone(t *testing.T) {
 	w := newWorld(t, 1, 4)
 	w.env(t)
 	u := w.users[0]
-	var gone string
-	for _, b := range u.Bindings() {
-		if w.stale[string(b.SID)] {
-			gone = string(b.SID)
-			break
-		}
-	}
-	var once sync.Once
-	w.proxy(t, func(r *http.Request, _ int) {
-		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
-			once.Do(func() { u.RemoveBinding(gone) }) // someone else gets there first
-		}
-	})
+	gone := w.staleOf(u)[0]
+	w.afterFirstListing(t, func() { u.RemoveBinding(gone) }) // someone else gets there first
 	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
 	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 4, matched: 2, removed: 1, gone: 1}) {
 		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
@@ -379,24 +381,10 @@ func TestAuditHasALinePerOutcome(t *testing.T) {
 	w := newWorld(t, 2, 6)
 	w.env(t)
 	a, b := w.users[0], w.users[1]
-	var gone, kept string
-	for _, bd := range a.Bindings() {
-		if w.stale[string(bd.SID)] {
-			if gone == "" {
-				gone = string(bd.SID)
-			} else if kept == "" {
-				kept = string(bd.SID)
-			}
-		}
-	}
-	var once sync.Once
-	w.proxy(t, func(r *http.Request, _ int) {
-		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/Bindings") {
-			once.Do(func() {
-				a.RemoveBinding(gone)
-				a.RefreshBinding(kept, time.Now())
-			})
-		}
+	gone, kept := w.staleOf(a)[0], w.staleOf(a)[1]
+	w.afterFirstListing(t, func() {
+		a.RemoveBinding(gone)
+		a.RefreshBinding(kept, time.Now())
 	})
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-concurrency", "1", "-audit", audit, a.Identity, b.Identity)

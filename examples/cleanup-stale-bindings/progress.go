@@ -7,14 +7,9 @@ import (
 	"time"
 )
 
-// startProgress reports progress on w until the returned function is
-// called: redrawn in place four times a second on a terminal (tty), one line
-// every interval otherwise (a log file should not fill with carriage
-// returns).
-func startProgress(c *cleaner, w io.Writer, tty bool, interval time.Duration) (stop func()) {
-	if tty {
-		interval = 250 * time.Millisecond
-	}
+// every calls tick every interval, on a goroutine of its own, until the
+// returned function is called, which waits for it to be gone.
+func every(interval time.Duration, tick func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -25,15 +20,8 @@ func startProgress(c *cleaner, w io.Writer, tty bool, interval time.Duration) (s
 		for {
 			select {
 			case <-t.C:
-				if tty {
-					fmt.Fprintf(w, "\r%s ", c.progressLine())
-				} else {
-					fmt.Fprintln(w, c.progressLine())
-				}
+				tick()
 			case <-done:
-				if tty {
-					fmt.Fprintf(w, "\r%s\n", c.progressLine())
-				}
 				return
 			}
 		}
@@ -41,6 +29,21 @@ func startProgress(c *cleaner, w io.Writer, tty bool, interval time.Duration) (s
 	return func() {
 		close(done)
 		wg.Wait()
+	}
+}
+
+// startProgress reports progress on w until the returned function is
+// called: redrawn in place four times a second on a terminal (tty), one line
+// every interval otherwise (a log file should not fill with carriage
+// returns).
+func startProgress(c *cleaner, w io.Writer, tty bool, interval time.Duration) (stop func()) {
+	if !tty {
+		return every(interval, func() { fmt.Fprintln(w, c.progressLine()) })
+	}
+	stopTicks := every(250*time.Millisecond, func() { fmt.Fprintf(w, "\r%s ", c.progressLine()) })
+	return func() {
+		stopTicks()
+		fmt.Fprintf(w, "\r%s\n", c.progressLine())
 	}
 }
 

@@ -352,32 +352,16 @@ func (t *tracker) saveEvery(interval time.Duration, errOut io.Writer) (stop func
 	if t.path == "" {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	report := func(err error) {
-		if err != nil && t.err == nil {
+	save := func() {
+		if err := t.save(); err != nil && t.err == nil {
 			t.err = err
 			fmt.Fprintln(errOut, "cleanup-stale-bindings: saving the state:", err)
 		}
 	}
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				report(t.save())
-			case <-done:
-				return
-			}
-		}
-	}()
+	stopTicks := every(interval, save)
 	return func() {
-		close(done)
-		wg.Wait()
-		report(t.save())
+		stopTicks()
+		save()
 	}
 }
 

@@ -93,14 +93,7 @@ func TestResumeFromTheState(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"-older-than", "720h", "-apply", "-concurrency", "8", "-file", users, "-state", state}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for w.srv.Stats().Removed < 200 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
-	if code, out, _ := w.run(t, ctx, "", args...); code != 130 {
+	if code, out, _ := w.run(t, w.cancelAfter(t, 200), "", args...); code != 130 {
 		t.Fatalf("first run: exit %d\n%s", code, tail(out))
 	}
 	first := readState(t, state)
@@ -143,14 +136,7 @@ func TestResumeAWalkFromTheState(t *testing.T) {
 	tr := w.watch(t)
 	state := filepath.Join(t.TempDir(), "walk.state")
 	args := []string{"-older-than", "720h", "-apply", "-all-users", "-concurrency", "4", "-state", state}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for w.srv.Stats().Removed < 200 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
-	if code, _, _ := w.run(t, ctx, "", args...); code != 130 {
+	if code, _, _ := w.run(t, w.cancelAfter(t, 200), "", args...); code != 130 {
 		t.Fatalf("first run: exit %d", code)
 	}
 	if d := readState(t, state); d.NextPage == "" || d.Finished {
@@ -236,12 +222,7 @@ func TestPlanThenApplyExactlyThePlan(t *testing.T) {
 				t.Fatalf("plan file: %d lines, header %s", len(lines), lines[0])
 			}
 			u := w.users[1]
-			var planned []string
-			for _, b := range u.Bindings() {
-				if w.stale[string(b.SID)] {
-					planned = append(planned, string(b.SID))
-				}
-			}
+			planned := w.staleOf(u)
 			u.RefreshBinding(planned[0], time.Now())
 			u.RemoveBinding(planned[1])
 			late := u.AddBinding(chattest.Binding{DateUpdated: time.Now().Add(-90 * 24 * time.Hour)})
