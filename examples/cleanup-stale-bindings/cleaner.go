@@ -60,21 +60,24 @@ func newCleaner(cfg *config, env *cli.Env, stdout, stderr io.Writer) *cleaner {
 }
 
 // open prepares the run's files and its source of bindings.
-func (c *cleaner) open(names []string, stdin io.Reader) error {
+func (c *cleaner) open(names []string, stdin io.Reader) (err error) {
 	fp := fingerprint{Service: c.env.ServiceSID, Mode: "users", OlderThan: c.cfg.olderThan.String()}
 	for _, t := range c.cfg.Types {
 		fp.Types = append(fp.Types, string(t))
 	}
 	slices.Sort(fp.Types)
 	var plan *planReader
+	defer func() {
+		if err != nil && plan != nil {
+			plan.Close()
+		}
+	}()
 	switch {
 	case c.cfg.fromPlan != "":
-		var err error
 		if plan, err = openPlan(c.cfg.fromPlan); err != nil {
 			return err
 		}
 		if err := plan.agrees(c.cfg, c.env.ServiceSID); err != nil {
-			plan.Close()
 			return err
 		}
 		fp = plan.fingerprint()
@@ -82,18 +85,16 @@ func (c *cleaner) open(names []string, stdin io.Reader) error {
 	case c.cfg.AllUsers:
 		fp.Mode = "all-users"
 	}
-	var err error
+	if c.cfg.auditFile != "" {
+		if c.audit, err = openAudit(c.cfg.auditFile); err != nil {
+			return err
+		}
+	}
 	if c.tracker, err = openTracker(c.cfg.stateFile, fp, c.audit); err != nil {
 		return err
 	}
 	if cut := c.tracker.pinnedCutoff(); !cut.IsZero() {
 		c.setCutoff(cut)
-	}
-	if c.cfg.auditFile != "" {
-		if c.audit, err = openAudit(c.cfg.auditFile); err != nil {
-			return err
-		}
-		c.tracker.audit = c.audit
 	}
 	if c.cfg.planFile != "" {
 		if c.plan, err = createPlan(c.cfg.planFile, fp); err != nil {

@@ -67,7 +67,9 @@ func (c *cleaner) summary(w io.Writer, interrupted bool) {
 	}
 	if !c.cfg.apply {
 		fmt.Fprintf(w, "Dry run: scanned %d, matched %d (would remove %d); nothing was removed.", c.scanned.Load(), c.matched.Load(), c.matched.Load())
-		if c.plan != nil {
+		if c.plan != nil && interrupted {
+			fmt.Fprintf(w, " Plan written to %s with what was found before the interruption.", c.cfg.planFile)
+		} else if c.plan != nil {
 			fmt.Fprintf(w, " Plan written to %s: remove exactly these with -apply -from-plan %s.", c.cfg.planFile, c.cfg.planFile)
 		} else {
 			fmt.Fprint(w, " Run again with -apply to remove them.")
