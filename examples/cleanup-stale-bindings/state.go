@@ -83,6 +83,8 @@ type tracker struct {
 	prev  stateDoc // as read at the start, for resuming
 	audit *auditLog
 
+	prevFailed, prevDoneAfter map[int]bool // prev's lists, as sets
+
 	units    map[int]*unit // units not yet past the watermark
 	next     int           // the watermark: every unit below it is settled
 	hash     hash.Hash     // over the names of the units below the watermark
@@ -115,7 +117,16 @@ func openTracker(path string, fp fingerprint, audit *auditLog) (*tracker, error)
 	}
 	t.doc.Cutoff = t.prev.Cutoff
 	t.doc.NextPage, t.doc.Finished = t.prev.NextPage, t.prev.Finished
+	t.prevFailed, t.prevDoneAfter = setOf(t.prev.Failed), setOf(t.prev.DoneAfter)
 	return t, nil
+}
+
+func setOf(xs []int) map[int]bool {
+	m := make(map[int]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
 }
 
 func (fp fingerprint) differences(was fingerprint) string {
@@ -159,7 +170,7 @@ func (t *tracker) resumeUsers(users *cli.Users) (func() (int, string, bool), err
 				return 0, "", false
 			}
 			i++
-			if slices.Contains(t.prev.DoneAfter, i-1) {
+			if t.prevDoneAfter[i-1] {
 				t.skip(i-1, name)
 				continue
 			}
@@ -181,7 +192,7 @@ func (t *tracker) resumeUsers(users *cli.Users) (func() (int, string, bool), err
 			return nil, cli.Usagef("-state %s records %d finished users, but only %d were given: give the same users as the run it records", t.path, t.prev.Done, i)
 		}
 		h.Write([]byte(name + "\n"))
-		if slices.Contains(t.prev.Failed, i) {
+		if t.prevFailed[i] {
 			again = append(again, todo{i, name})
 			continue
 		}
@@ -203,7 +214,7 @@ func (t *tracker) resumeUsers(users *cli.Users) (func() (int, string, bool), err
 // resumeLines reports, for each line of a plan, whether it is still to do.
 func (t *tracker) resumeLines() func(int) bool {
 	return func(i int) bool {
-		if (i < t.prev.Done && !slices.Contains(t.prev.Failed, i)) || slices.Contains(t.prev.DoneAfter, i) {
+		if (i < t.prev.Done && !t.prevFailed[i]) || t.prevDoneAfter[i] {
 			t.skip(i, "")
 			return false
 		}
