@@ -478,7 +478,7 @@ func TestAFailedCallKeepsThePool(t *testing.T) {
 	c, _ := srv.Client(client.WithMaxResponseBytes(8 << 10))
 	ub := chat.New(c).Services(svc).Users("pooled").UserBindings
 	burst := func() {
-		srv.SetLatency(50 * time.Millisecond)
+		srv.SetLatency(100 * time.Millisecond)
 		defer srv.SetLatency(0)
 		done := make(chan error, 4)
 		for i := 0; i < 4; i++ {
@@ -509,8 +509,10 @@ func TestAFailedCallKeepsThePool(t *testing.T) {
 	fresh := srv.Stats().Connections - afterFailures
 	t.Logf("%d connections warm; after three failed calls, a burst of 4 opened %d new", warm, fresh)
 	// The oversized body is abandoned with its connection, and the
-	// prefetch cancelled by break may take its own: at most 2.
-	if warm != 4 || fresh > 2 {
+	// prefetch cancelled by break may take its own: at most 2 more than the
+	// burst needs beyond what was warm (a slow goroutine in the first burst
+	// can leave fewer than 4 warm).
+	if fresh > 2+(4-warm) {
 		t.Fatalf("warm %d, then %d new connections for 4 calls: failed calls closed the pool", warm, fresh)
 	}
 }
