@@ -44,7 +44,6 @@ type Clock struct {
 
 	mu     sync.Mutex
 	offset time.Duration // API time minus local time
-	known  bool
 	warned bool
 }
 
@@ -75,7 +74,7 @@ func (c *Clock) observe(date, now time.Time) {
 	off := date.Add(500 * time.Millisecond).Sub(now)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.offset, c.known = off, true
+	c.offset = off
 	if (off > maxSkew || off < -maxSkew) && !c.warned && c.warn != nil {
 		c.warned = true
 		dir := "ahead of"
@@ -92,11 +91,4 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return time.Now().Add(c.offset)
-}
-
-// Known reports whether a response has told the API's time yet.
-func (c *Clock) Known() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.known
 }
