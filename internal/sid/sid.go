@@ -36,6 +36,52 @@ func Valid[T string | []byte](prefix string, s T) bool {
 	return true
 }
 
+// Same reports whether a and b name the same resource: they are equal, or
+// both are SIDs with the same prefix whose hex digits differ only in case
+// (the API's pattern allows either case). It is the one rule every
+// comparison of SIDs in the module uses, so a SID given in upper-case hex
+// matches the lower-case one the API writes.
+func Same(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if len(a) != Len || len(b) != Len || a[0] != b[0] || a[1] != b[1] || !Valid(a[:2], a) || !Valid(b[:2], b) {
+		return false
+	}
+	for i := 2; i < Len; i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Canonical is s with its hex digits in lower case when s is a SID, and s
+// unchanged otherwise: the key under which a SID is stored, so that Same
+// SIDs find the same entry.
+func Canonical(s string) string {
+	if len(s) != Len || !Valid(s[:2], s) {
+		return s
+	}
+	for i := 2; i < Len; i++ {
+		if 'A' <= s[i] && s[i] <= 'F' {
+			b := []byte(s)
+			for j := 2; j < Len; j++ {
+				b[j] = lower(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
