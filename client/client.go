@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -87,14 +88,19 @@ func New(opts ...Option) (*Client, error) {
 		// keeps the wait out of the per-attempt timeout; a context that
 		// ends while waiting makes the attempt fail at once with its error.
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
-			st := stateFrom(req.Context())
+			ctx := req.Context()
+			st := stateFrom(ctx)
 			if st == nil {
 				return
 			}
-			if c.limit.applies(req.Method) && (attempt > 0 || !takeTurn(req.Context())) {
-				_ = c.limit.wait(req.Context())
+			switch {
+			case !c.limit.applies(req.Method):
+			case attempt == 0:
+				c.limit.admit(ctx, req.Method)
+			default:
+				_ = c.limit.wait(ctx)
 			}
-			st.notSent = req.Context().Err() != nil
+			st.notSent = ctx.Err() != nil
 			st.attempts = attempt + 1
 			st.priorUncertain = st.uncertain
 			st.sent = time.Now()
@@ -107,7 +113,12 @@ func New(opts ...Option) (*Client, error) {
 // CurrentRate is the client-side rate limit in force, in requests per
 // second: the cap given to WithRateLimit, or, in adaptive mode, where the
 // adaptation has brought it. 0 means no limit.
-func (c *Client) CurrentRate() float64 { return c.limit.rate() }
+func (c *Client) CurrentRate() float64 {
+	if c == nil {
+		return 0
+	}
+	return c.limit.rate()
+}
 
 func newHTTPClient(s *settings) *http.Client {
 	var hc http.Client
@@ -129,7 +140,10 @@ func newHTTPClient(s *settings) *http.Client {
 	// The API never redirects; following one could carry credentials to a
 	// host we were not configured for.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	hc.Transport = keepPool{rt: hc.Transport}
+	kp := keepPool{rt: hc.Transport, traces: new(atomic.Bool)}
+	_, std := kp.base().(*http.Transport)
+	kp.traces.Store(std)
+	hc.Transport = kp
 	return &hc
 }
 
@@ -150,20 +164,50 @@ func userAgent(ext string) string {
 	return ua
 }
 
-// AccountSID is the account the client acts for.
-func (c *Client) AccountSID() string { return c.creds.accountSID }
+// ready reports whether c was made by New: a nil or zero Client has
+// nothing to send requests with.
+func (c *Client) ready() bool { return c != nil && c.rc != nil }
 
-// BaseURL is the scheme, host and optional path prefix requests go to.
+// notReady is the error of a call on a Client that New did not make.
+func (c *Client) notReady() error {
+	if c == nil {
+		return &ConfigError{Setting: "client", Problem: "is nil; create one with client.New"}
+	}
+	return &ConfigError{Setting: "client", Problem: "is a zero Client, which has no credentials or host; create one with client.New"}
+}
+
+// AccountSID is the account the client acts for; empty for a Client that
+// New did not make.
+func (c *Client) AccountSID() string {
+	if !c.ready() {
+		return ""
+	}
+	return c.creds.accountSID
+}
+
+// BaseURL is the scheme, host and optional path prefix requests go to; nil
+// for a Client that New did not make.
 func (c *Client) BaseURL() *url.URL {
+	if !c.ready() {
+		return nil
+	}
 	u := *c.base
 	return &u
 }
 
 // UserAgent is the User-Agent header the client sends.
-func (c *Client) UserAgent() string { return c.userAgent }
+func (c *Client) UserAgent() string {
+	if c == nil {
+		return ""
+	}
+	return c.userAgent
+}
 
 // String describes the client without its secret.
 func (c *Client) String() string {
+	if !c.ready() {
+		return "twilio client (not configured: create one with client.New)"
+	}
 	return "twilio client for " + c.base.String() + " as " + c.creds.username
 }
 

@@ -49,6 +49,10 @@ type callState struct {
 
 	observed int  // the last attempt whose answer the rate limit has seen
 	notSent  bool // the latest attempt began with its context already done
+
+	// What the transport told of the latest attempt (see keepPool): whether
+	// it got a connection to send the request on, when it can tell.
+	connKnown, connected bool
 }
 
 type stateKey struct{}
@@ -65,8 +69,8 @@ func stateFrom(ctx context.Context) *callState {
 // response is returned as an *Error; a failure to get any response as a
 // *RequestError.
 func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Response, error) {
-	if c == nil || c.rc == nil {
-		return nil, &ConfigError{Setting: "client", Problem: "is nil; create one with client.New"}
+	if !c.ready() {
+		return nil, c.notReady()
 	}
 	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?#") {
 		return nil, &ValidationError{Param: "path", Value: r.Path, Rule: `must start with "/" and have no query or fragment`}
@@ -189,7 +193,7 @@ func (c *Client) responseError(r Request, resp *http.Response, attempts int) *Er
 		e.RetryAfter = d
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-	e.ParseErrorBody(b)
+	e.fill(b)
 	return e
 }
 

@@ -339,8 +339,8 @@ func TestErrorResponses(t *testing.T) {
 	}
 	t.Run("details", func(t *testing.T) {
 		var e Error
-		if !e.ParseErrorBody([]byte(notFoundBody)) || e.Details["hint"] != "x" || e.MoreInfo == "" {
-			t.Errorf("ParseErrorBody: %+v", e)
+		if e.fill([]byte(notFoundBody)); e.Details["hint"] != "x" || e.MoreInfo == "" || e.Body != "" {
+			t.Errorf("fill: %+v", e)
 		}
 	})
 }

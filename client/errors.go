@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/internal/errdoc"
 	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
@@ -119,30 +119,15 @@ func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
 // IsRateLimited reports whether err is, or wraps, an API answer of 429.
 func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
 
-// twilioErrorBody is the error document Twilio sends.
-type twilioErrorBody struct {
-	Code     *int           `json:"code"`
-	Message  string         `json:"message"`
-	MoreInfo string         `json:"more_info"`
-	Status   int            `json:"status"`
-	Details  map[string]any `json:"details"`
-}
-
-// ParseErrorBody fills e from a response body: Twilio's JSON error document
-// when it is one, otherwise an excerpt. It reports whether the body was a
-// Twilio error document. A zero Status is taken from the document, so
-// decoders can use it for a 200 that carries an error.
-func (e *Error) ParseErrorBody(body []byte) bool {
-	var doc twilioErrorBody
-	if json.Unmarshal(body, &doc) == nil && doc.Code != nil && doc.Message != "" {
-		e.Code, e.Message, e.MoreInfo, e.Details = *doc.Code, doc.Message, doc.MoreInfo, doc.Details
-		if e.Status == 0 {
-			e.Status = doc.Status
-		}
-		return true
+// fill takes what Twilio's error document in body says, or an excerpt of
+// a body that is not one.
+func (e *Error) fill(body []byte) {
+	doc, ok := errdoc.Parse(body)
+	if !ok {
+		e.Body = excerpt.Text(body, excerpt.Long)
+		return
 	}
-	e.Body = excerpt.Text(body, excerpt.Long)
-	return false
+	e.Code, e.Message, e.MoreInfo, e.Details = doc.Code, doc.Message, doc.MoreInfo, doc.Details
 }
 
 // RequestError is a request that got no usable response: the connection

@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/twiliochat/twiliochat-go/internal/pause"
-	"golang.org/x/time/rate"
 )
 
 // RateLimit caps how fast a Client sends requests: every attempt, retries
@@ -34,9 +31,11 @@ type RateLimit struct {
 	// while it does not: a 429 multiplies the rate by 0.7, and each second
 	// of answers without one adds a tenth of PerSecond, up to PerSecond
 	// (additive increase, multiplicative decrease, as aws-sdk-go-v2's
-	// adaptive retry mode does). The state is the client's, so many workers
-	// converge together just under the server's limit instead of each
-	// backing off alone.
+	// adaptive retry mode does). The rate never goes above PerSecond, nor
+	// below PerSecond/64 (nor below 0.05 a second, unless PerSecond is
+	// lower); attempts queued when it is cut are timed again, once, at the
+	// new rate. The state is the client's, so many workers converge together
+	// just under the server's limit instead of each backing off alone.
 	Adaptive bool
 	// WritesOnly applies the limit, and the adaptation, to writes (DELETE,
 	// POST, PUT, PATCH) only; reads go unlimited.
@@ -48,15 +47,16 @@ const (
 	rateDecrease = 0.7      // multiplier on a 429
 	rateIncrease = 0.1      // fraction of the cap added back per second without a 429
 	rateFloor    = 1.0 / 64 // the lowest rate, as a fraction of the cap
-	minRate      = 0.05     // and never below one attempt every 20 s
+	minRate      = 0.05     // and not below one attempt every 20 s, unless the cap is lower
+	minPerSecond = 1e-6     // the smallest cap: about one attempt in 11.6 days
 )
 
 // WithRateLimit caps the client's request rate; see RateLimit.
 func WithRateLimit(rl RateLimit) Option {
 	return func(s *settings) error {
 		switch {
-		case !(rl.PerSecond > 0) || math.IsInf(rl.PerSecond, 0):
-			return &ConfigError{Setting: "WithRateLimit", Problem: fmt.Sprintf("PerSecond must be a positive number, got %v", rl.PerSecond)}
+		case !(rl.PerSecond >= minPerSecond) || math.IsInf(rl.PerSecond, 0):
+			return &ConfigError{Setting: "WithRateLimit", Problem: fmt.Sprintf("PerSecond must be a number from %g up, got %v", minPerSecond, rl.PerSecond)}
 		case rl.Burst < 0:
 			return &ConfigError{Setting: "WithRateLimit", Problem: fmt.Sprintf("Burst must be 0 or positive, got %d", rl.Burst)}
 		}
@@ -67,21 +67,27 @@ func WithRateLimit(rl RateLimit) Option {
 
 // limiter is a client's rate limit and, in adaptive mode, its state.
 type limiter struct {
-	cfg RateLimit
-	lim *rate.Limiter
+	cfg    RateLimit
+	floor  float64 // the lowest rate adaptation may reach
+	bucket *bucket
 
 	mu      sync.Mutex
 	current float64   // the rate in force
 	lastCut time.Time // when it was last lowered
 	raised  time.Time // when it was last raised (or cut)
-	cuts    uint64    // how many times it was lowered
+	latest  time.Time // the latest answer heard; answers heard out of order count from it
 }
 
 func newLimiter(rl *RateLimit) *limiter {
 	if rl == nil {
 		return nil
 	}
-	return &limiter{cfg: *rl, lim: rate.NewLimiter(rate.Limit(rl.PerSecond), max(rl.Burst, 1)), current: rl.PerSecond}
+	return &limiter{
+		cfg:     *rl,
+		floor:   min(rl.PerSecond, max(rl.PerSecond*rateFloor, minRate)),
+		bucket:  newBucket(rl.PerSecond, rl.Burst),
+		current: rl.PerSecond,
+	}
 }
 
 // applies reports whether requests with method wait for the limit.
@@ -89,9 +95,11 @@ func (l *limiter) applies(method string) bool {
 	if l == nil {
 		return false
 	}
-	if !l.cfg.WritesOnly {
-		return true
-	}
+	return !l.cfg.WritesOnly || isWrite(method)
+}
+
+// isWrite reports whether method changes something on the server.
+func isWrite(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
@@ -99,35 +107,24 @@ func (l *limiter) applies(method string) bool {
 	return true
 }
 
-// wait blocks until an attempt may start or ctx ends. A wait that began
-// before the rate was cut starts over at the new rate, so a cut takes
-// effect at once rather than after the workers already queued.
-func (l *limiter) wait(ctx context.Context) error {
-	for {
-		l.mu.Lock()
-		cuts := l.cuts
-		l.mu.Unlock()
-		r := l.lim.Reserve()
-		if !pause.For(ctx, r.Delay()) {
-			r.Cancel()
-			return ctx.Err()
-		}
-		l.mu.Lock()
-		again := l.cuts != cuts
-		l.mu.Unlock()
-		if !again {
-			return nil
-		}
-	}
-}
+// wait blocks until an attempt may start or ctx ends. A cut of the rate
+// while it waits times it again, once, at the new rate.
+func (l *limiter) wait(ctx context.Context) error { return l.bucket.wait(ctx) }
 
 // observe adapts the rate to an answer, at now, to an attempt sent at sent.
+// Answers reach it in any order from many goroutines: now never goes back,
+// so the time since the last change is never negative and a success never
+// lowers the rate. The rate stays within [floor, PerSecond].
 func (l *limiter) observe(status int, sent, now time.Time) {
 	if l == nil || !l.cfg.Adaptive {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if now.Before(l.latest) {
+		now = l.latest
+	}
+	l.latest = now
 	switch {
 	case status == http.StatusTooManyRequests:
 		// Answers to attempts sent before the last cut say nothing about
@@ -135,9 +132,12 @@ func (l *limiter) observe(status int, sent, now time.Time) {
 		if !sent.After(l.lastCut) {
 			return
 		}
-		l.current = max(l.current*rateDecrease, l.cfg.PerSecond*rateFloor, minRate)
-		l.lastCut, l.raised = now, now
-		l.cuts++
+		next := max(l.current*rateDecrease, l.floor)
+		if next >= l.current {
+			return
+		}
+		l.current, l.lastCut, l.raised = next, now, now
+		l.bucket.setRate(now, next, true)
 	case l.current < l.cfg.PerSecond:
 		if l.raised.IsZero() {
 			l.raised = now
@@ -145,10 +145,10 @@ func (l *limiter) observe(status int, sent, now time.Time) {
 		elapsed := min(now.Sub(l.raised), time.Second)
 		l.current = min(l.cfg.PerSecond, l.current+l.cfg.PerSecond*rateIncrease*elapsed.Seconds())
 		l.raised = now
-	default:
-		return
+		// Slots already queued keep their times: they were timed at a lower
+		// rate, which is never too fast.
+		l.bucket.setRate(now, l.current, false)
 	}
-	l.lim.SetLimitAt(now, rate.Limit(l.current))
 }
 
 // rate is the limit in force.

@@ -45,7 +45,7 @@ func isIdempotent(method string) bool {
 // without closing the client's idle connections.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateFrom(ctx)
-	if st != nil && !(err != nil && st.notSent) && outcomeUnknown(resp, err) {
+	if st != nil && outcomeUnknown(st, resp, err) {
 		st.uncertain = true
 	}
 	// retryablehttp may ask twice about one attempt (again after reading
@@ -90,18 +90,27 @@ func (c *Client) logRetry(ctx context.Context, st *callState, why slog.Attr) {
 	}
 }
 
-// outcomeUnknown reports whether the server may have acted on an attempt
-// that got resp and err: it answered 5xx, or the attempt ended without an
-// answer after the request may have been sent (a timeout, a reset). A 429
-// is never acted on, and a connection that was never made sent nothing.
-func outcomeUnknown(resp *http.Response, err error) bool {
-	if err != nil {
-		var op *net.OpError
-		var dns *net.DNSError
-		neverSent := errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
-		return !neverSent
+// outcomeUnknown reports whether the server may have acted on the latest
+// attempt of st, which got resp and err: it answered 5xx, or the attempt
+// ended without an answer after its request may have reached the server.
+// A 429 is never acted on. An attempt that began with its context done, or
+// never got a connection (a dial that failed or timed out, a wait for a
+// pooled connection that ended), sent nothing. When the transport cannot
+// tell whether a connection was made, only a refused dial or a failed name
+// lookup count as sent nothing.
+func outcomeUnknown(st *callState, resp *http.Response, err error) bool {
+	if err == nil {
+		return resp != nil && resp.StatusCode >= 500
 	}
-	return resp != nil && resp.StatusCode >= 500
+	switch {
+	case st.notSent:
+		return false
+	case st.connKnown:
+		return st.connected
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	return !errors.As(err, &dns) && !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // backoff is the retryablehttp.Backoff of a Client; attempt counts the

@@ -3,33 +3,59 @@ package client
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // Turn waits until the client's rate limit lets a write start, and returns
-// a context carrying that turn: the first write sent with it starts at once
-// instead of waiting again. A job that must check something immediately
-// before writing (a cleanup re-reading a binding just before removing it)
-// takes its turn first, then checks, then writes, so that nothing it
-// checked can change while it waits for the limit.
+// a context carrying that turn. The first write sent with it on this client
+// spends the turn and starts at once, instead of waiting again; reads sent
+// with it before that write (the check it was taken for) start at once too.
+// Under a limit on every request (not WritesOnly) such a read is still
+// counted: the requests after it wait for it. A job that must check
+// something immediately before writing (a cleanup re-reading a binding just
+// before removing it) takes its turn first, then checks, then writes, so
+// that nothing it checked can change while it waits for the limit.
 //
-// Without a rate limit, Turn returns ctx at once. Waiting honours ctx.
+// A turn counts only on the client that granted it; retries of a request
+// wait for the limit like any other attempt. Without a rate limit, Turn
+// returns ctx at once. A context that is already done gets its error, and
+// no turn is spent; waiting honours ctx.
 func (c *Client) Turn(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return ctx, err
+	}
 	if c == nil || c.limit == nil {
-		return ctx, ctx.Err()
+		return ctx, nil
 	}
 	if err := c.limit.wait(ctx); err != nil {
 		return ctx, err
 	}
-	return context.WithValue(ctx, turnKey{}, &turn{}), nil
+	return context.WithValue(ctx, turnKey{}, &turn{owner: c.limit}), nil
 }
 
 type turnKey struct{}
 
-// turn is a rate-limit slot already waited for, used by one attempt.
-type turn struct{ used atomic.Bool }
+// turn is a rate-limit slot already waited for, to be spent by one write
+// of the client whose limiter granted it.
+type turn struct {
+	owner *limiter
+	spent atomic.Bool
+}
 
-// takeTurn reports whether ctx carries an unused turn, using it up.
-func takeTurn(ctx context.Context) bool {
-	t, _ := ctx.Value(turnKey{}).(*turn)
-	return t != nil && t.used.CompareAndSwap(false, true)
+// admit decides how the first attempt of a request that the limit applies
+// to starts: at once, riding on an unspent turn of this limiter that ctx
+// carries (a write spends it; a read is charged to the limit), or after
+// waiting its turn.
+func (l *limiter) admit(ctx context.Context, method string) {
+	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && t.owner == l {
+		if isWrite(method) {
+			if t.spent.CompareAndSwap(false, true) {
+				return
+			}
+		} else if !t.spent.Load() {
+			l.bucket.charge(time.Now())
+			return
+		}
+	}
+	_ = l.wait(ctx)
 }

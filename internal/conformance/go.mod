@@ -17,7 +17,6 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
-	golang.org/x/time v0.12.0 // indirect
 )
 
 replace github.com/twiliochat/twiliochat-go => ../..

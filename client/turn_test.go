@@ -1,0 +1,173 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+)
+
+// deadline is a context that ends after d.
+func deadline(t *testing.T, parent context.Context, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(parent, d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestTurnIsSpentByTheWrite: under a limit on every request, the reads a
+// turn was taken for go at once and leave the turn to the write; they are
+// still counted, so the request after them waits.
+func TestTurnIsSpentByTheWrite(t *testing.T) {
+	t.Parallel()
+	// A slot now, then one per 100 s.
+	c, l := liveClient(t, RateLimit{PerSecond: 0.01}, httpmock.NewStringResponder(200, `{}`))
+	ctx, err := c.Turn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the check, and a second look
+		if _, err := c.Do(deadline(t, ctx, 2*time.Second), Request{Method: "GET", Path: "/v2/x"}, nil); err != nil {
+			t.Fatalf("read %d with the turn: %v", i, err)
+		}
+	}
+	if _, err := c.Do(deadline(t, ctx, 2*time.Second), Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
+		t.Fatalf("the DELETE did not get the turn the reads went ahead of: %v", err)
+	}
+	// The reads were counted, and the turn is spent: a read with it now
+	// waits like any other.
+	if _, err := c.Do(deadline(t, ctx, 200*time.Millisecond), Request{Method: "GET", Path: "/v2/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a read after the turn was spent: %v", err)
+	}
+	if l.count() != 3 {
+		t.Fatalf("%d requests, want 3", l.count())
+	}
+}
+
+// TestTurnOnADoneContext: a done context gets its error whether or not a
+// slot is free, and the slot stays for the next caller.
+func TestTurnOnADoneContext(t *testing.T) {
+	t.Parallel()
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []*Client{nil, {}} {
+		if _, err := c.Turn(done); !errors.Is(err, context.Canceled) {
+			t.Errorf("Turn on %v with a cancelled context: %v", c, err)
+		}
+	}
+	free, _ := newMockClient(t)
+	if _, err := free.Turn(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Turn without a limit, cancelled: %v", err)
+	}
+	limited, _ := newMockClient(t, WithRateLimit(RateLimit{PerSecond: 0.01}))
+	if _, err := limited.Turn(done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Turn with a free slot, cancelled: %v", err)
+	}
+	if _, err := limited.Turn(deadline(t, context.Background(), 2*time.Second)); err != nil {
+		t.Fatalf("the cancelled Turn spent the only slot: %v", err)
+	}
+}
+
+// TestTurnCountsOnlyOnItsClient: a turn of one client does not let a
+// write through another client's limit.
+func TestTurnCountsOnlyOnItsClient(t *testing.T) {
+	t.Parallel()
+	rl := RateLimit{PerSecond: 0.01, WritesOnly: true}
+	a, _ := liveClient(t, rl, httpmock.NewStringResponder(204, ""))
+	b, lb := liveClient(t, rl, httpmock.NewStringResponder(204, ""))
+	if _, err := b.Do(context.Background(), Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
+		t.Fatal(err) // b's only slot
+	}
+	turnA, err := a.Turn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Do(deadline(t, turnA, 200*time.Millisecond), Request{Method: "DELETE", Path: "/v2/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a DELETE on b with a's turn: %v", err)
+	}
+	if lb.count() != 1 {
+		t.Fatalf("b sent %d DELETEs, want 1", lb.count())
+	}
+	// a's turn is still unspent: a's own DELETE goes at once.
+	if _, err := a.Do(deadline(t, turnA, 2*time.Second), Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
+		t.Fatalf("a's own DELETE with a's turn: %v", err)
+	}
+}
+
+// TestAdaptiveRateStaysInBounds: answers reach the limiter from 64
+// goroutines, timestamped before they take its lock and so out of order;
+// whatever the interleaving, the rate stays within [floor, cap] and a
+// success never lowers it.
+func TestAdaptiveRateStaysInBounds(t *testing.T) {
+	t.Parallel()
+	for _, cap := range []float64{0.01, 0.05, 1, 30, 1000} {
+		l := newLimiter(&RateLimit{PerSecond: cap, Adaptive: true})
+		floor := cap / 64
+		var mu sync.Mutex
+		var bad []string
+		var wg sync.WaitGroup
+		for g := 0; g < 64; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 200; i++ {
+					sent := time.Now()
+					status := 200
+					if rand.N(4) == 0 {
+						status = 429
+					}
+					now := time.Now().Add(-time.Duration(rand.N(int64(50 * time.Millisecond)))) // heard late
+					l.observe(status, sent, now)
+					after := l.rate()
+					if after < floor-1e-12 || after > cap+1e-12 || math.IsNaN(after) {
+						mu.Lock()
+						bad = append(bad, "out of bounds")
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(bad) > 0 {
+			t.Errorf("cap %v: the rate left [%v, %v] %d times", cap, floor, cap, len(bad))
+		}
+	}
+	// Deterministically: a success heard after a later one raises nothing
+	// and lowers nothing.
+	l := newLimiter(&RateLimit{PerSecond: 60, Adaptive: true})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.observe(429, t0.Add(time.Millisecond), t0.Add(2*time.Millisecond)) // 42
+	l.observe(200, t0, t0.Add(502*time.Millisecond))                     // +3
+	r := l.rate()
+	l.observe(200, t0, t0.Add(100*time.Millisecond)) // heard out of order: 400 ms "before" the last
+	if got := l.rate(); got < r {
+		t.Fatalf("a success heard out of order lowered the rate from %v to %v", r, got)
+	}
+}
+
+// TestSlowCapIsNeverExceeded: a cap below the absolute floor of 0.05/s is
+// not raised to it by a 429.
+func TestSlowCapIsNeverExceeded(t *testing.T) {
+	t.Parallel()
+	for _, cap := range []float64{minPerSecond, 0.01, 0.049} {
+		l := newLimiter(&RateLimit{PerSecond: cap, Adaptive: true})
+		t0 := time.Now()
+		for i := 0; i < 10; i++ {
+			l.observe(429, t0.Add(time.Duration(2*i+1)*time.Second), t0.Add(time.Duration(2*i+2)*time.Second))
+			if got := l.rate(); got > cap || got < cap/64 {
+				t.Fatalf("cap %v: after %d 429s the rate is %v", cap, i+1, got)
+			}
+		}
+	}
+	l := newLimiter(&RateLimit{PerSecond: 1, Adaptive: true})
+	for i := 0; i < 100; i++ {
+		l.observe(429, time.Unix(int64(2*i+1), 0), time.Unix(int64(2*i+2), 0))
+	}
+	if got := l.rate(); got != minRate {
+		t.Fatalf("cap 1: the floor is %v, want %v (above 1/64)", got, minRate)
+	}
+}
