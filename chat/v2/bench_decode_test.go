@@ -324,9 +324,10 @@ func decodeBenchPage(binding func(int) string) []byte {
 }
 
 // TestAllocationsPerBinding bounds what decoding and checking a page costs
-// per binding, for either shape: its own strings in one allocation, and a
-// share of the slabs. A check that formatted a message for every binding,
-// not only on failure, once tripled it.
+// per binding, for either shape: the binding itself (with room for its
+// message types) and its own strings, one allocation each. A check that
+// formatted a message for every binding, not only on failure, once tripled
+// it.
 func TestAllocationsPerBinding(t *testing.T) {
 	userBody := decodeBenchPage(func(i int) string { return bindingJSON(i, "apn") })
 	serviceBody := decodeBenchPage(func(i int) string { return serviceBindingJSON(i, "apn", "alice") })
@@ -361,8 +362,8 @@ func TestAllocationsPerBinding(t *testing.T) {
 	for name, decode := range cases {
 		per := testing.AllocsPerRun(20, decode) / 1000
 		t.Logf("%s: %.2f allocations per binding", name, per)
-		if per > 1.2 && !raceOn {
-			t.Errorf("%s: %.2f allocations per binding, want at most 1.2", name, per)
+		if per > 2.1 && !raceOn {
+			t.Errorf("%s: %.2f allocations per binding, want at most 2.1", name, per)
 		}
 	}
 }

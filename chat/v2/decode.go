@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/errdoc"
 	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 	"github.com/twiliochat/twiliochat-go/internal/jsonscan"
 	"github.com/twiliochat/twiliochat-go/internal/sid"
@@ -24,18 +25,24 @@ type DecodeError struct {
 
 // Error says which field could not be decoded and why.
 func (e *DecodeError) Error() string {
-	if e.Field == "" {
-		return "chat: decoding response: " + e.Err.Error()
+	s := "chat: decoding response"
+	if e.Field != "" {
+		s += ": field " + e.Field
 	}
-	return "chat: decoding response: field " + e.Field + ": " + e.Err.Error()
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
-// Unwrap returns the underlying problem, such as a *jsonscan.SyntaxError.
+// Unwrap returns the underlying problem: a syntax error with its offset in
+// the body, or what was wrong with the field's value.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 var (
-	errMissing = errors.New("missing")
-	errNull    = errors.New("is null, want an array")
+	errMissing   = errors.New("missing")
+	errNull      = errors.New("is null, want an array")
+	errDuplicate = errors.New("appears more than once in its object; each field must be given once")
 )
 
 // Bounds on what one response may hold, so that memory follows the number
@@ -53,14 +60,24 @@ var (
 )
 
 // decoder turns response bodies into bindings of either shape. It keeps
-// what it can reuse between pages: the scanner's scratch space, interned
-// strings, and slabs the bindings and their message types are carved from,
-// so that a page of a thousand bindings costs a handful of allocations per
-// binding (the strings that are unique to it) instead of one per field.
+// what it can reuse between pages (the scanner's scratch space, interned
+// strings) so that a binding costs two allocations: itself, with room for
+// its message types, and the strings unique to it. Each binding is an
+// allocation of its own, so keeping one keeps nothing of its neighbours: a
+// job that keeps the few stale bindings of a long listing keeps only those.
 type decoder[T item] struct {
 	fieldReader
-	slab    []T
 	lastLen int // bindings on the previous page, to size the next
+}
+
+// inlineTypes is how many message types a binding holds without a second
+// allocation: Chat has four.
+const inlineTypes = 4
+
+// cell is one binding with room for its message types, allocated together.
+type cell[T item] struct {
+	b     T
+	types [inlineTypes]string
 }
 
 // fieldReader reads the values of a binding's fields; it does not depend
@@ -68,7 +85,6 @@ type decoder[T item] struct {
 type fieldReader struct {
 	sc       jsonscan.Scanner
 	interned map[string]string
-	strs     []string
 	types    []string // scratch for one binding's message types
 
 	// The strings unique to one binding (its SID, endpoint and URLs) are
@@ -124,28 +140,24 @@ func (d *fieldReader) intern(b []byte) string {
 	return s
 }
 
-// newBinding hands out a zeroed binding from the current slab.
-func (d *decoder[T]) newBinding() *T {
-	if len(d.slab) == cap(d.slab) {
-		d.slab = make([]T, 0, 64)
-	}
-	d.slab = d.slab[:len(d.slab)+1]
-	return &d.slab[len(d.slab)-1]
+// newBinding allocates a zeroed binding with room for its message types.
+func newBinding[T item]() (*T, []string) {
+	c := new(cell[T])
+	return &c.b, c.types[:0]
 }
 
-// stringSlice copies ss into a window of the string slab. The window's
-// capacity is its length, so appending to one binding's MessageTypes
-// reallocates instead of writing into its neighbour's.
-func (d *fieldReader) stringSlice(ss []string) []string {
+// stringSlice copies ss into room (the binding's own, when it is large
+// enough) or a new slice. Its capacity is its length, so appending to a
+// binding's MessageTypes reallocates instead of writing past it.
+func stringSlice(ss, room []string) []string {
 	if len(ss) == 0 {
 		return []string{} // an empty list, not a null one
 	}
-	if cap(d.strs)-len(d.strs) < len(ss) {
-		d.strs = make([]string, 0, max(256, len(ss)))
+	if cap(room) < len(ss) {
+		room = make([]string, 0, len(ss))
 	}
-	start := len(d.strs)
-	d.strs = append(d.strs, ss...)
-	return d.strs[start:len(d.strs):len(d.strs)]
+	room = append(room[:0], ss...)
+	return room[:len(ss):len(ss)]
 }
 
 func (d *fieldReader) fail(field string, err error) error {
@@ -160,7 +172,7 @@ func (d *fieldReader) fail(field string, err error) error {
 // reports whether the object had any field of a binding.
 func (d *decoder[T]) single(data []byte, b *T) (bool, error) {
 	d.sc.Reset(data)
-	known, err := d.binding(fieldsOf(b), -1)
+	known, err := d.binding(fieldsOf(b), nil, -1)
 	if err == nil {
 		err = d.sc.End()
 	}
@@ -186,13 +198,21 @@ func (d *decoder[T]) page(data []byte, p *Page[T]) (hasMeta bool, err error) {
 		if !more {
 			break
 		}
+		// A second "bindings" would decode past the cap of one page; a
+		// second "meta" would make the page's links ambiguous.
 		switch string(key) {
 		case "meta":
+			if hasMeta {
+				return false, &DecodeError{Field: "meta", Err: errDuplicate}
+			}
 			hasMeta = true
 			if err := d.meta(&p.Meta); err != nil {
 				return false, d.fail("meta", err)
 			}
 		case "bindings":
+			if hasBindings {
+				return false, &DecodeError{Field: "bindings", Err: errDuplicate}
+			}
 			hasBindings = true
 			if err := d.bindings(&p.Bindings); err != nil {
 				return false, d.fail("bindings", err)
@@ -236,8 +256,8 @@ func (d *decoder[T]) bindings(dst *[]*T) error {
 		if len(out) == MaxPageSize {
 			return errTooManyBindings
 		}
-		b := d.newBinding()
-		if _, err := d.binding(fieldsOf(b), i); err != nil {
+		b, room := newBinding[T]()
+		if _, err := d.binding(fieldsOf(b), room, i); err != nil {
 			return err
 		}
 		out = append(out, b)
@@ -262,26 +282,31 @@ func (d *fieldReader) eachKey(fn func(key []byte) error) error {
 }
 
 func (d *fieldReader) meta(m *PageMeta) error {
+	var seen fieldSet
 	return d.eachKey(func(key []byte) error {
 		var field string
+		var bit fieldSet
 		var err error
 		switch string(key) {
 		case "page":
-			field, err = "page", d.int(&m.Page)
+			field, bit, err = "page", 1<<0, d.int(&m.Page)
 		case "page_size":
-			field, err = "page_size", d.int(&m.PageSize)
+			field, bit, err = "page_size", 1<<1, d.int(&m.PageSize)
 		case "first_page_url":
-			field, err = "first_page_url", d.string(&m.FirstPageURL)
+			field, bit, err = "first_page_url", 1<<2, d.string(&m.FirstPageURL)
 		case "previous_page_url":
-			field, err = "previous_page_url", d.string(&m.PreviousPageURL)
+			field, bit, err = "previous_page_url", 1<<3, d.string(&m.PreviousPageURL)
 		case "url":
-			field, err = "url", d.string(&m.URL)
+			field, bit, err = "url", 1<<4, d.string(&m.URL)
 		case "next_page_url":
-			field, err = "next_page_url", d.string(&m.NextPageURL)
+			field, bit, err = "next_page_url", 1<<5, d.string(&m.NextPageURL)
 		case "key":
-			field, err = "key", d.string(&m.Key)
+			field, bit, err = "key", 1<<6, d.string(&m.Key)
 		default:
 			field, err = string(key), d.sc.Skip()
+		}
+		if err == nil && bit != 0 && !seen.add(bit) {
+			err = errDuplicate
 		}
 		if err != nil {
 			return &DecodeError{Field: "meta." + field, Err: err}
@@ -315,21 +340,27 @@ func (d *fieldReader) int(dst *int) error {
 // Twilio error document sent with a success status becomes a *client.Error
 // (with the status the document states), anything else a *DecodeError.
 func errorDocument(data []byte, r client.Request, resp *client.Response, otherwise error) error {
-	e := &client.Error{Method: r.Method, Path: r.Path, RequestID: resp.RequestID, Attempts: resp.Attempts}
-	if e.ParseErrorBody(data) {
-		return e
+	doc, ok := errdoc.Parse(data)
+	if !ok {
+		return otherwise
 	}
-	return otherwise
+	status := doc.Status
+	if status/100 != 4 && status/100 != 5 {
+		status = resp.StatusCode // a document that names no failing status
+	}
+	return &client.Error{Status: status, Code: doc.Code, Message: doc.Message, MoreInfo: doc.MoreInfo, Details: doc.Details,
+		Method: r.Method, Path: r.Path, RequestID: resp.RequestID, Attempts: resp.Attempts}
 }
 
 // binding decodes one binding object into f, reporting how many fields of
 // its shape it had. index is its position in a page's bindings, or -1 for a
 // fetched binding; errors name it ("bindings[3].sid").
-func (d *fieldReader) binding(f fields, index int) (known int, err error) {
+func (d *fieldReader) binding(f fields, room []string, index int) (known int, err error) {
 	d.own, d.pending = d.own[:0], d.pending[:0]
 	if err := d.sc.BeginObject(); err != nil {
 		return 0, d.fail(fieldName(index, ""), err)
 	}
+	var seen fieldSet
 	for {
 		key, more, err := d.sc.NextKey()
 		if err != nil {
@@ -341,23 +372,24 @@ func (d *fieldReader) binding(f fields, index int) (known int, err error) {
 		}
 		known++
 		var v []byte
-		field := "" // named only for an error: string(key) would allocate per key
+		var bit fieldSet // the field's place in seen; every key of either shape has one
+		field := ""      // named only for an error: string(key) would allocate per key
 		switch string(key) {
 		case "sid":
-			field = "sid"
+			field, bit = "sid", 1<<0
 			if v, err = d.sid(bindingRule); err == nil {
 				d.keep((*string)(f.sid), v)
 			}
 		case "account_sid":
-			field = "account_sid"
+			field, bit = "account_sid", 1<<1
 			v, err = d.sid(accountRule)
 			*f.account = AccountSID(d.intern(v))
 		case "service_sid":
-			field = "service_sid"
+			field, bit = "service_sid", 1<<2
 			v, err = d.sid(serviceRule)
 			*f.service = ServiceSID(d.intern(v))
 		case "user_sid":
-			field = "user_sid"
+			field, bit = "user_sid", 1<<3
 			if f.user == nil { // not a field of this shape
 				known--
 				err = d.sc.Skip()
@@ -366,33 +398,33 @@ func (d *fieldReader) binding(f fields, index int) (known int, err error) {
 			v, err = d.sid(userRule)
 			*f.user = UserSID(d.intern(v))
 		case "credential_sid":
-			field = "credential_sid"
+			field, bit = "credential_sid", 1<<4
 			v, err = d.sid(credentialRule)
 			*f.credential = CredentialSID(d.intern(v))
 		case "date_created":
-			field, err = "date_created", d.time(f.created)
+			field, bit, err = "date_created", 1<<5, d.time(f.created)
 		case "date_updated":
-			field, err = "date_updated", d.time(f.updated)
+			field, bit, err = "date_updated", 1<<6, d.time(f.updated)
 		case "endpoint":
-			field = "endpoint"
+			field, bit = "endpoint", 1<<7
 			if v, err = d.text(); err == nil {
 				d.keep(f.endpoint, v)
 			}
 		case "identity":
-			field = "identity"
+			field, bit = "identity", 1<<8
 			v, err = d.text()
 			*f.identity = d.intern(v)
 		case "url":
-			field = "url"
+			field, bit = "url", 1<<9
 			if v, err = d.text(); err == nil {
 				d.keep(f.url, v)
 			}
 		case "binding_type":
-			field, err = "binding_type", d.bindingType(f.bindingType)
+			field, bit, err = "binding_type", 1<<10, d.bindingType(f.bindingType)
 		case "message_types":
-			field, err = "message_types", d.messageTypes(f.messageTypes)
+			field, bit, err = "message_types", 1<<11, d.messageTypes(f.messageTypes, room)
 		case "links":
-			field = "links"
+			field, bit = "links", 1<<12
 			if f.userURL == nil {
 				known--
 				err = d.sc.Skip()
@@ -403,10 +435,28 @@ func (d *fieldReader) binding(f fields, index int) (known int, err error) {
 			known--
 			field, err = string(key), d.sc.Skip()
 		}
+		// A field given twice is refused after its second value: decoding
+		// one value more is bounded, while a binding of a million
+		// message_types keys would not be.
+		if err == nil && bit != 0 && !seen.add(bit) {
+			err = errDuplicate
+		}
 		if err != nil {
 			return known, d.fail(fieldName(index, field), err)
 		}
 	}
+}
+
+// fieldSet is the fields of one object met so far, a bit each.
+type fieldSet uint16
+
+// add records bit, reporting whether it was new.
+func (s *fieldSet) add(bit fieldSet) bool {
+	if *s&bit != 0 {
+		return false
+	}
+	*s |= bit
+	return true
 }
 
 // links reads a binding's links object, keeping the user's URL.
@@ -414,9 +464,13 @@ func (d *fieldReader) links(userURL *string) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		return err
 	}
+	var seen fieldSet
 	return d.eachKey(func(key []byte) error {
 		if string(key) != "user" {
 			return d.sc.Skip()
+		}
+		if !seen.add(1) {
+			return errDuplicate
 		}
 		v, err := d.text()
 		if err == nil {
@@ -494,7 +548,7 @@ func (d *fieldReader) bindingType(dst *BindingType) error {
 	return nil
 }
 
-func (d *fieldReader) messageTypes(dst *[]string) error {
+func (d *fieldReader) messageTypes(dst *[]string, room []string) error {
 	if null, err := d.sc.Null(); null || err != nil {
 		*dst = nil
 		return err
@@ -520,7 +574,7 @@ func (d *fieldReader) messageTypes(dst *[]string) error {
 		}
 		d.types = append(d.types, d.intern(b))
 	}
-	*dst = d.stringSlice(d.types)
+	*dst = stringSlice(d.types, room)
 	return nil
 }
 

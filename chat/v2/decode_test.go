@@ -95,6 +95,11 @@ func TestDecodeBinding(t *testing.T) {
 		{"truncated", `{"sid":"` + testBinding, UserBinding{}, "sid"},
 		{"trailing garbage", `{"sid":null} x`, UserBinding{}, ""},
 		{"array instead of object", `[]`, UserBinding{}, ""},
+		{"a field given twice", `{"sid":"` + testBinding + `","sid":"` + testBinding + `"}`, UserBinding{}, "sid"},
+		{"message_types given twice", `{"message_types":["a"],"message_types":["b"]}`, UserBinding{}, "message_types"},
+		{"a key escaped the second time", `{"identity":"a","identit\u0079":"b"}`, UserBinding{}, "identity"},
+		{"a field of the other shape given twice", `{"links":{},"links":{}}`, UserBinding{}, "links"},
+		{"an unknown key twice is skipped", `{"x":1,"x":2,"sid":null}`, UserBinding{}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,6 +156,10 @@ func TestDecodePage(t *testing.T) {
 		{"one binding more than the largest page", `{` + meta + `,"bindings":[` + strings.Repeat(`{},`, MaxPageSize) + `{}]}`, "bindings", true, 0},
 		{"64 message types", `{` + meta + `,"bindings":[{"message_types":[` + strings.Repeat(`"a",`, 63) + `"a"]}]}`, "", true, 1},
 		{"65 message types", `{` + meta + `,"bindings":[{"message_types":[` + strings.Repeat(`"a",`, 64) + `"a"]}]}`, "bindings[0].message_types", true, 0},
+		{"bindings given twice, each under the cap", `{` + meta + `,"bindings":[{}],"bindings":[{}]}`, "bindings", true, 0},
+		{"meta given twice", `{` + meta + `,` + meta + `,"bindings":[]}`, "meta", true, 0},
+		{"a field of meta given twice", `{"meta":{"url":"a","url":"b"},"bindings":[]}`, "meta.url", true, 0},
+		{"links.user given twice", `{` + meta + `,"bindings":[{"links":{"user":"a","user":"b"}}]}`, "", true, 1}, // not read in this shape
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,6 +80,35 @@ func TestHostilePagination(t *testing.T) {
 			wantYield: 2, maxRequests: 2, wantPageErr: "loop",
 		},
 		{
+			// A → B → A → B …, each time spelled anew with a piece that
+			// url.ParseQuery rejects, so no canonical form could match:
+			// the unparseable query is refused, not compared raw.
+			name: "two pages, respelled with ; each time",
+			page: func(n int, _ *http.Request) string {
+				return pageWith(fmt.Sprintf("%s?PageToken=%c&x=%d;", hostileList, 'A'+n%2, n), apn(n%2))
+			},
+			wantYield: 1, maxRequests: 1, wantPageErr: "does not parse",
+		},
+		{
+			name: "two pages, respelled with %zz each time",
+			page: func(n int, _ *http.Request) string {
+				return pageWith(fmt.Sprintf("%s?PageToken=%c&x=%d%%zz", hostileList, 'A'+n%2, n), apn(n%2))
+			},
+			wantYield: 1, maxRequests: 1, wantPageErr: "does not parse",
+		},
+		{
+			// The token comes back under a new spelling of its name or
+			// value, with a new junk parameter each time: the set of tokens
+			// met in the listing catches it two pages on.
+			name: "two pages, the token respelled",
+			page: func(n int, _ *http.Request) string {
+				spellings := []string{"PageToken=%s", "Page%%54oken=%s", "pagetoken=%s", "PAGETOKEN=%s"}
+				tok := []string{"A", "%42"}[n%2] // A, then B escaped
+				return pageWith(fmt.Sprintf("%s?"+spellings[n%4]+"&junk=%d", hostileList, tok, n), apn(n%2))
+			},
+			wantYield: 3, maxRequests: 3, wantPageErr: "repeats the page token",
+		},
+		{
 			name: "a new page number with the previous page's token",
 			page: func(n int, _ *http.Request) string {
 				return pageWith(fmt.Sprintf("%s?Page=%d&PageToken=SAME", hostileList, n+1), apn(n))

@@ -7,16 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/twiliochat/twiliochat-go/client"
-	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
-// All of pagination lives in this file, once for both resources: the first
-// page, following meta.next_page_url safely, resuming from a saved URL, the
-// checks every page's bindings pass, and the iterators.
+// The pager lives in this file, once for both resources: the first page,
+// following meta.next_page_url, resuming from a saved URL, the checks every
+// page's bindings pass, and the iterators. Which page URLs it follows, and
+// how it tells a page it has met, is in pageurl.go.
 
 // PageMeta is the metadata the API sends with each page.
 type PageMeta struct {
@@ -37,11 +36,14 @@ type PageMeta struct {
 type Page[T item] struct {
 	Bindings []*T
 	Meta     PageMeta
+	// Response is the metadata of the response the page came in: its
+	// Twilio-Request-Id for an audit trail or a support ticket, its headers
+	// (the API's Date among them), and how many attempts it took.
+	Response client.Response
 
 	chain *chain[T]
-	depth int    // pages before this one in its chain
-	token string // the PageToken this page was fetched with
-	empty int    // consecutive pages up to this one with no bindings but a next page
+	depth int // pages before this one in its chain
+	empty int // consecutive pages up to this one with no bindings but a next page
 }
 
 // UserBindingPage is one page of a user's bindings.
@@ -55,30 +57,16 @@ type BindingPage = Page[Binding]
 // instead of keeping it busy until the caller's deadline.
 const maxEmptyPages = 5
 
-// PageURLError is a next_page_url (or a URL given to PageFromURL) that the
-// client refuses to follow: it leaves the list it belongs to, uses another
-// scheme or an unknown host, was already fetched in this listing (a server
-// sending the client in a loop), or follows too many empty pages.
-// Credentials are never sent to it.
-type PageURLError struct {
-	URL     string
-	Problem string
-}
-
-// Error names the URL (shortened) and why it was refused.
-func (e *PageURLError) Error() string {
-	return "chat: page URL " + excerpt.Quote(e.URL, excerpt.Long) + " " + e.Problem
-}
-
 // chain is the state shared by the pages of one listing.
 type chain[T item] struct {
 	ref  ref
 	path string // the escaped path of the list
 
-	mu    sync.Mutex
-	dec   decoder[T]
-	seen  map[string]int // canonical query of each page fetched -> its depth
-	scope scope
+	mu     sync.Mutex
+	dec    decoder[T]
+	seen   map[string]int // canonical query of each page fetched -> its least depth + 1
+	tokens map[string]int // page token of each page fetched -> its least depth + 1
+	scope  scope
 }
 
 // newChain starts a listing of r whose first request has query q: the
@@ -96,22 +84,22 @@ func newChain[T item](r ref, q string) *chain[T] {
 	for _, t := range v["BindingType"] {
 		sc.types = append(sc.types, BindingType(t))
 	}
-	return &chain[T]{ref: r, path: r.listPath(), seen: map[string]int{}, scope: sc}
+	return &chain[T]{ref: r, path: r.listPath(), seen: map[string]int{}, tokens: map[string]int{}, scope: sc}
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// fetch gets the page at query, after prev (nil for a first page).
-func (ch *chain[T]) fetch(ctx context.Context, query string, prev *Page[T]) (*Page[T], error) {
+// fetch gets the page at q, after prev (nil for a first page).
+func (ch *chain[T]) fetch(ctx context.Context, q pageQuery, prev *Page[T]) (*Page[T], error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	req := client.Request{Method: http.MethodGet, Path: ch.path, Query: query}
+	req := client.Request{Method: http.MethodGet, Path: ch.path, Query: q.raw}
 	resp, err := ch.ref.api.c.Do(ctx, req, buf)
 	if err != nil {
 		return nil, err
 	}
-	p := &Page[T]{chain: ch, token: pageToken(query)}
+	p := &Page[T]{chain: ch, Response: *resp}
 	if prev != nil {
 		p.depth = prev.depth + 1
 	}
@@ -129,8 +117,9 @@ func (ch *chain[T]) fetch(ctx context.Context, query string, prev *Page[T]) (*Pa
 			return nil, err
 		}
 	}
-	if key := canonicalQuery(query); ch.seen[key] == 0 {
-		ch.seen[key] = p.depth + 1 // +1: the zero value means not seen
+	note(ch.seen, q.canonical, p.depth)
+	if q.token != "" {
+		note(ch.tokens, q.token, p.depth)
 	}
 	if len(p.Bindings) == 0 && p.Meta.NextPageURL != "" {
 		p.empty = 1
@@ -139,6 +128,22 @@ func (ch *chain[T]) fetch(ctx context.Context, query string, prev *Page[T]) (*Pa
 		}
 	}
 	return p, nil
+}
+
+// note records that key was met at depth, keeping the least depth.
+func note(m map[string]int, key string, depth int) {
+	if at := m[key]; at == 0 || depth+1 < at {
+		m[key] = depth + 1 // +1: the zero value means not met
+	}
+}
+
+// metBefore reports whether key was met at depth or before it. On the way
+// from a page at depth to the next, a page or token of that page or an
+// earlier one is a loop, while fetching the same next page again (Next
+// called twice on one page) is not.
+func metBefore(m map[string]int, key string, depth int) bool {
+	at := m[key]
+	return at != 0 && at-1 <= depth
 }
 
 // Next fetches the page after p, following Meta.NextPageURL. It returns
@@ -158,13 +163,14 @@ func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	if tok := pageToken(q); tok != "" && tok == p.token {
-		return nil, &PageURLError{URL: next, Problem: "repeats the page token of the page it came from; the server is sending the client in a loop"}
-	}
 	p.chain.mu.Lock()
-	at := p.chain.seen[canonicalQuery(q)]
+	tokenLoop := q.token != "" && metBefore(p.chain.tokens, q.token, p.depth)
+	pageLoop := metBefore(p.chain.seen, q.canonical, p.depth)
 	p.chain.mu.Unlock()
-	if at != 0 && at-1 <= p.depth {
+	switch {
+	case tokenLoop:
+		return nil, &PageURLError{URL: next, Problem: "repeats the page token of a page already fetched in this listing; the server is sending the client in a loop"}
+	case pageLoop:
 		return nil, &PageURLError{URL: next, Problem: "was already fetched in this listing; the server is sending the client in a loop"}
 	}
 	if err := ctx.Err(); err != nil {
@@ -173,104 +179,19 @@ func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
 	return p.chain.fetch(ctx, q, p)
 }
 
-// pageToken is the PageToken of a query, "" when it has none.
-func pageToken(q string) string {
-	v, _ := url.ParseQuery(q)
-	return v.Get("PageToken")
-}
-
-// canonicalQuery spells a query one way, so that a server cannot disguise a
-// page it already sent by respelling its URL: parameters sorted, empty
-// pieces dropped, and Page (which the API documents as client state only)
-// left out.
-func canonicalQuery(q string) string {
-	v, err := url.ParseQuery(q)
-	if err != nil {
-		return q
-	}
-	v.Del("Page")
-	return v.Encode()
-}
-
-// resolve checks a page URL and returns the query to send. Only the query
-// is used: the request goes to the client's own base URL and this list's own
-// path, so a hostile next_page_url can neither receive credentials nor
-// redirect the listing to another resource.
-func (ch *chain[T]) resolve(raw string) (string, error) {
-	bad := func(problem string) (string, error) { return "", &PageURLError{URL: raw, Problem: problem} }
-	u, err := url.Parse(raw)
-	if err != nil {
-		return bad("is not a valid URL")
-	}
-	base := ch.ref.api.c.BaseURL()
-	switch {
-	case u.Opaque != "" || (u.Scheme != "" && u.Host == ""):
-		return bad("is not an absolute http(s) URL or a path")
-	case u.Scheme != "" && u.Scheme != "https" && u.Scheme != base.Scheme:
-		return bad("uses scheme " + u.Scheme + "; only https, or the client's own scheme, is followed")
-	case u.User != nil:
-		return bad("carries credentials in the URL")
-	case u.Host != "" && !strings.EqualFold(u.Host, base.Host) && !isTwilioHost(u.Hostname()):
-		return bad("names host " + excerpt.Quote(u.Host, excerpt.Short) + ", which is neither the client's host nor a Twilio API host")
-	}
-	// Twilio writes its own, unprefixed, paths; a proxy under the client's
-	// base path may write prefixed ones. Either may be this list.
-	path := u.EscapedPath()
-	candidates := []string{path}
-	if prefix := base.EscapedPath(); prefix != "" && strings.HasPrefix(path, prefix+"/") {
-		candidates = append(candidates, path[len(prefix):])
-	}
-	for _, p := range candidates {
-		if samePath(p, ch.path) || ch.sameUserBySID(p) {
-			return u.RawQuery, nil
-		}
-	}
-	return bad("leaves this list: its path is not " + excerpt.Quote(ch.path, excerpt.Long))
-}
-
-// sameUserBySID accepts a path that names the listed user by SID where the
-// listing named it by identity: the API writes page URLs with the user's
-// SID. Only the SID that the bindings themselves reported is accepted.
-func (ch *chain[T]) sameUserBySID(path string) bool {
-	ch.mu.Lock()
-	us := ch.scope.userSID
-	ch.mu.Unlock()
-	if us == "" || !ch.ref.perUser {
-		return false
-	}
-	r := ch.ref
-	r.user = string(us)
-	return samePath(path, r.listPath())
-}
-
-func isTwilioHost(host string) bool {
-	host = strings.ToLower(host)
-	return host == "twilio.com" || strings.HasSuffix(host, ".twilio.com")
-}
-
-// samePath compares escaped paths segment by segment after unescaping each
-// segment, so "%40" and "@" match but "a%2Fb" and "a/b" do not.
-func samePath(a, b string) bool {
-	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
-	if len(as) != len(bs) {
-		return false
-	}
-	for i := range as {
-		x, err1 := url.PathUnescape(as[i])
-		y, err2 := url.PathUnescape(bs[i])
-		if err1 != nil || err2 != nil || x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // listing is a listing request validated and encoded once per call.
 type listing struct {
 	ref      ref
 	query    string
 	limit    int
 	prefetch bool
+}
+
+// first is the query of the listing's first page: this package's own
+// encoding, which always parses.
+func (l listing) first() pageQuery {
+	q, _ := parsePageQuery(l.query)
+	return q
 }
 
 func plan(r ref, q listQuery) (listing, error) {
@@ -290,7 +211,7 @@ func firstPage[T item](ctx context.Context, r ref, q listQuery) (*Page[T], error
 	if err != nil {
 		return nil, err
 	}
-	return newChain[T](l.ref, l.query).fetch(ctx, l.query, nil)
+	return newChain[T](l.ref, l.query).fetch(ctx, l.first(), nil)
 }
 
 // pageFromURL fetches the page at a saved next_page_url of a listing of r.
@@ -312,18 +233,6 @@ func pageFromURL[T item](ctx context.Context, r ref, pageURL string) (*Page[T], 
 	return ch.fetch(ctx, q, nil)
 }
 
-// adoptUserSID lets a saved page URL that names the user by SID resume a
-// listing addressed by identity. The SID is then held to what the page's
-// bindings say (see scope.check), so a URL naming someone else fails.
-func (ch *chain[T]) adoptUserSID(u *url.URL) {
-	segs := strings.Split(u.EscapedPath(), "/")
-	if n := len(segs); ch.ref.perUser && n >= 3 {
-		if us, err := url.PathUnescape(segs[n-2]); err == nil && UserSID(us).Valid() {
-			ch.scope.userSID = UserSID(us)
-		}
-	}
-}
-
 // pagesOf iterates over a listing's pages until the last one, the one that
 // reaches the limit, an error, or the caller breaking out of the loop.
 func pagesOf[T item](ctx context.Context, r ref, q listQuery) iter.Seq2[*Page[T], error] {
@@ -342,7 +251,7 @@ func pagesOf[T item](ctx context.Context, r ref, q listQuery) iter.Seq2[*Page[T]
 func walk[T item](ctx context.Context, l listing, yield func(*Page[T], error) bool) {
 	var ahead *prefetcher[T]
 	defer func() { ahead.stop() }()
-	page, err := newChain[T](l.ref, l.query).fetch(ctx, l.query, nil)
+	page, err := newChain[T](l.ref, l.query).fetch(ctx, l.first(), nil)
 	for seen := 0; ; {
 		if err != nil {
 			yield(nil, err)

@@ -566,14 +566,21 @@ func hostilePages() map[string]string {
 		unique = append(unique, fmt.Sprintf(`{"identity":"%05d%s","url":"%s"}`, i, long("i", 5000), long("u", 5000)))
 		skipped = append(skipped, `{"x":[`+long(`{"a":[1,2,3]},`, 10_000)+`0]}`)
 	}
+	// 700 "bindings" keys of 999 bindings each, 2 MiB: each array is under
+	// the cap of one page, and the repeated key once decoded them all (696,000
+	// bindings, 156 MiB).
+	repeated := `{"meta":{}` + strings.Repeat(`,"bindings":[`+strings.Repeat(`{},`, chat.MaxPageSize-2)+`{}]`, 700) + `}`
 	return map[string]string{
 		"3.5 million empty bindings": fill(`{"meta":{},"bindings":[`, `{},`, `{}]}`),
-		"3.5 million message types":  fill(`{"meta":{},"bindings":[{"message_types":[`, `"",`, `""]}]}`),
-		"1,000 escaped endpoints":    `{"meta":{},"bindings":[` + strings.Join(escaped, ",") + `]}`,
-		"1,000 unique identities":    `{"meta":{},"bindings":[` + strings.Join(unique, ",") + `]}`,
-		"1,000 bindings of skipped":  `{"meta":{},"bindings":[` + strings.Join(skipped, ",") + `]}`,
-		"a 10 MiB next_page_url":     fill(`{"meta":{"next_page_url":"/`, `x`, `"},"bindings":[]}`),
-		"a 10 MiB error message":     fill(`{"code":20001,"status":400,"message":"`, `m`, `"}`),
+		"700 bindings keys":          repeated,
+		"a binding with 38,000 message_types keys": fill(`{"meta":{},"bindings":[{"message_types":[]`,
+			`,"message_types":[`+strings.Repeat(`"a",`, 63)+`"a"]`, `}]}`),
+		"3.5 million message types": fill(`{"meta":{},"bindings":[{"message_types":[`, `"",`, `""]}]}`),
+		"1,000 escaped endpoints":   `{"meta":{},"bindings":[` + strings.Join(escaped, ",") + `]}`,
+		"1,000 unique identities":   `{"meta":{},"bindings":[` + strings.Join(unique, ",") + `]}`,
+		"1,000 bindings of skipped": `{"meta":{},"bindings":[` + strings.Join(skipped, ",") + `]}`,
+		"a 10 MiB next_page_url":    fill(`{"meta":{"next_page_url":"/`, `x`, `"},"bindings":[]}`),
+		"a 10 MiB error message":    fill(`{"code":20001,"status":400,"message":"`, `m`, `"}`),
 	}
 }
 
@@ -600,7 +607,7 @@ func TestHostilePagesAreBoundedInMemory(t *testing.T) {
 		grew := after.TotalAlloc - before.TotalAlloc
 		var de *chat.DecodeError
 		switch {
-		case strings.HasPrefix(name, "3.5 million"):
+		case strings.HasPrefix(name, "3.5 million") || strings.Contains(name, "keys"):
 			if !errors.As(err, &de) {
 				t.Errorf("%s: err = %v, want a *chat.DecodeError", name, err)
 			}

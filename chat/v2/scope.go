@@ -3,9 +3,9 @@ package chat
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/twiliochat/twiliochat-go/internal/excerpt"
+	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
 // scope is what a response must be about: the service, the user where one
@@ -26,7 +26,7 @@ type scope struct {
 // names the field. It runs on every binding, so it allocates nothing unless
 // it fails.
 func (s *scope) check(f fields, index int) error {
-	if sv := string(*f.service); sv != "" && !strings.EqualFold(sv, s.service) {
+	if sv := string(*f.service); sv != "" && !sid.Same(sv, s.service) {
 		return mismatch(index, "service_sid", "is %s, but the request was for service %s", sv, excerpt.Quote(s.service, excerpt.Short))
 	}
 	if s.user != "" {
@@ -52,7 +52,7 @@ func (s *scope) checkUser(f fields, index int) error {
 		us = *f.user
 	}
 	if UserSID(s.user).Valid() {
-		if !strings.EqualFold(string(us), s.user) {
+		if !sid.Same(string(us), s.user) {
 			return mismatch(index, "user_sid", "is %s, but the request was for user %s", excerpt.Quote(string(us), excerpt.Short), s.user)
 		}
 		return nil
@@ -64,7 +64,7 @@ func (s *scope) checkUser(f fields, index int) error {
 	case us == "":
 	case s.userSID == "":
 		s.userSID = us
-	case !strings.EqualFold(string(us), string(s.userSID)):
+	case !sid.Same(string(us), string(s.userSID)):
 		return mismatch(index, "user_sid", "is %s, but earlier bindings of user %s said %s", us, excerpt.Quote(s.user, excerpt.Short), s.userSID)
 	}
 	return nil

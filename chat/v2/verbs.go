@@ -5,26 +5,28 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/twiliochat/twiliochat-go/client"
 	"github.com/twiliochat/twiliochat-go/internal/excerpt"
+	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
-// Fetch reads the binding.
+// Fetch reads the binding, and checks that the answer is that binding, of
+// that service and user. ResponseInto keeps the response's metadata.
 //
 // API: GET /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
 // (https://www.twilio.com/docs/chat/rest/user-binding-resource#fetch-a-user-binding-resource)
-func (h UserBindingHandle) Fetch(ctx context.Context) (*UserBinding, error) {
-	return fetch[UserBinding](ctx, h.ref, h.sid)
+func (h UserBindingHandle) Fetch(ctx context.Context, opts ...FetchOption) (*UserBinding, error) {
+	return fetch[UserBinding](ctx, h.ref, h.sid, fetchOptions(opts))
 }
 
-// Fetch reads the binding.
+// Fetch reads the binding, and checks that the answer is that binding, of
+// that service. ResponseInto keeps the response's metadata.
 //
 // API: GET /v2/Services/{ServiceSid}/Bindings/{Sid}
 // (https://www.twilio.com/docs/chat/rest/binding-resource#fetch-a-binding-resource)
-func (h BindingHandle) Fetch(ctx context.Context) (*Binding, error) {
-	return fetch[Binding](ctx, h.ref, h.sid)
+func (h BindingHandle) Fetch(ctx context.Context, opts ...FetchOption) (*Binding, error) {
+	return fetch[Binding](ctx, h.ref, h.sid, fetchOptions(opts))
 }
 
 // Remove deletes the binding. The DELETE is retried like a GET (it is
@@ -33,7 +35,7 @@ func (h BindingHandle) Fetch(ctx context.Context) (*Binding, error) {
 // API: DELETE /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
 // (https://www.twilio.com/docs/chat/rest/user-binding-resource#delete-a-user-binding-resource)
 func (h UserBindingHandle) Remove(ctx context.Context, opts ...RemoveOption) error {
-	return remove(ctx, h.ref, h.sid, opts)
+	return remove(ctx, h.ref, h.sid, removeOptions(opts))
 }
 
 // Remove deletes the binding, which removes it from its user's bindings
@@ -42,22 +44,22 @@ func (h UserBindingHandle) Remove(ctx context.Context, opts ...RemoveOption) err
 // API: DELETE /v2/Services/{ServiceSid}/Bindings/{Sid}
 // (https://www.twilio.com/docs/chat/rest/binding-resource#delete-a-binding-resource)
 func (h BindingHandle) Remove(ctx context.Context, opts ...RemoveOption) error {
-	return remove(ctx, h.ref, h.sid, opts)
+	return remove(ctx, h.ref, h.sid, removeOptions(opts))
 }
 
 // fetch reads binding sid of the list r names, and checks that the answer
 // is that binding, of that service and user.
-func fetch[T item](ctx context.Context, r ref, sid string) (*T, error) {
+func fetch[T item](ctx context.Context, r ref, bindingSID string, o callOptions) (*T, error) {
 	if err := r.check(); err != nil {
 		return nil, err
 	}
-	if err := checkSID("Sid", bindingRule, sid); err != nil {
+	if err := checkSID("Sid", bindingRule, bindingSID); err != nil {
 		return nil, err
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	req := client.Request{Method: http.MethodGet, Path: r.itemPath(sid)}
+	req := client.Request{Method: http.MethodGet, Path: r.itemPath(bindingSID)}
 	resp, err := r.api.c.Do(ctx, req, buf)
 	if err != nil {
 		return nil, err
@@ -72,8 +74,8 @@ func fetch[T item](ctx context.Context, r ref, sid string) (*T, error) {
 		return nil, errorDocument(buf.Bytes(), req, resp, &DecodeError{Err: errors.New("the response has none of the fields of a binding")})
 	}
 	f := fieldsOf(b)
-	if !strings.EqualFold(string(*f.sid), sid) {
-		return nil, &DecodeError{Field: "sid", Err: errors.New("is " + excerpt.Quote(string(*f.sid), excerpt.Short) + ", but the request was for " + sid)}
+	if !sid.Same(string(*f.sid), bindingSID) {
+		return nil, &DecodeError{Field: "sid", Err: errors.New("is " + excerpt.Quote(string(*f.sid), excerpt.Short) + ", but the request was for " + bindingSID)}
 	}
 	sc := scope{service: r.service}
 	if r.perUser {
@@ -82,59 +84,36 @@ func fetch[T item](ctx context.Context, r ref, sid string) (*T, error) {
 	if err := sc.check(f, -1); err != nil {
 		return nil, err
 	}
+	o.keep(resp)
 	return b, nil
 }
 
-// RemoveOption adjusts one Remove call.
-type RemoveOption func(*removeOptions)
-
-type removeOptions struct {
-	retriedNotFoundOK bool
-	response          *client.Response
-}
-
-// ResponseInto stores the metadata of a successful removal's response in
-// dst: its status, headers, Twilio-Request-Id and attempts, for an audit
-// trail. A failed removal's *client.Error carries the same.
-func ResponseInto(dst *client.Response) RemoveOption {
-	return func(o *removeOptions) { o.response = dst }
-}
-
-// AcceptRetriedNotFound makes Remove succeed when the API answers 404 to a
-// DELETE retried after an attempt whose outcome is unknown: one that timed
-// out, lost its connection, or was answered 5xx may have removed the
-// binding, and the retry then finds nothing; for a cleanup job that is the
-// outcome it wanted. A 404 on the first attempt, or after attempts answered
-// 429 (which the server never acts on), is still an error: the binding was
-// not there.
-func AcceptRetriedNotFound() RemoveOption {
-	return func(o *removeOptions) { o.retriedNotFoundOK = true }
-}
-
-// remove deletes binding sid of the list r names.
-func remove(ctx context.Context, r ref, sid string, opts []RemoveOption) error {
-	var o removeOptions
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+// remove deletes binding sid of the list r names. A 2xx answer whose body
+// is Twilio's error document is that error, as for every verb.
+func remove(ctx context.Context, r ref, bindingSID string, o callOptions) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if err := checkSID("Sid", bindingRule, sid); err != nil {
+	if err := checkSID("Sid", bindingRule, bindingSID); err != nil {
 		return err
 	}
-	resp, err := r.api.c.Do(ctx, client.Request{Method: http.MethodDelete, Path: r.itemPath(sid)}, nil)
-	if err == nil && o.response != nil && resp != nil {
-		*o.response = *resp
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	req := client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID)}
+	resp, err := r.api.c.Do(ctx, req, buf)
+	if err == nil && len(bytes.TrimSpace(buf.Bytes())) > 0 {
+		if err = errorDocument(buf.Bytes(), req, resp, nil); err != nil {
+			return err
+		}
 	}
 	var apiErr *client.Error
 	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
-		if o.response != nil {
-			*o.response = client.Response{StatusCode: apiErr.Status, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts}
-		}
+		o.keep(&client.Response{StatusCode: apiErr.Status, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts})
 		return nil
+	}
+	if err == nil {
+		o.keep(resp)
 	}
 	return err
 }

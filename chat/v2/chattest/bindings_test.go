@@ -1,10 +1,13 @@
 package chattest
 
 import (
+	"context"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 )
@@ -180,5 +183,74 @@ func TestServiceWideErrors(t *testing.T) {
 	}
 	if r := call(t, s, "GET", list, s.AccountSID, "wrong"); r.status != 401 {
 		t.Errorf("wrong token: %d", r.status)
+	}
+}
+
+// TestSeedsAndViewsAreCopies: what a test reads from the emulator, or
+// seeds it with, is not shared with it.
+func TestSeedsAndViewsAreCopies(t *testing.T) {
+	t.Parallel()
+	s := NewServer()
+	defer s.Close()
+	svc := s.AddService()
+	u := svc.AddUser("alice")
+	DefaultMessageTypes()[0] = "changed"
+	types := []string{"new_message"}
+	u.AddBinding(Binding{MessageTypes: types})
+	u.AddBinding(Binding{})
+	types[0] = "changed"
+	got := u.Bindings()
+	if got[0].MessageTypes[0] != "new_message" || got[1].MessageTypes[0] != "removed_from_channel" {
+		t.Fatalf("seeds changed by their callers: %q, %q", got[0].MessageTypes, got[1].MessageTypes)
+	}
+	got[0].MessageTypes[0] = "changed"
+	svc.Bindings()[1].MessageTypes[0] = "changed"
+	if again := u.Bindings(); again[0].MessageTypes[0] != "new_message" || again[1].MessageTypes[0] != "removed_from_channel" {
+		t.Fatalf("the emulator's bindings changed through views: %q, %q", again[0].MessageTypes, again[1].MessageTypes)
+	}
+}
+
+// TestServiceBindingsAreTheServiceWideShape: Service.Bindings gives what
+// the Binding resource lists, URLs included.
+func TestServiceBindingsAreTheServiceWideShape(t *testing.T) {
+	t.Parallel()
+	s := NewServer()
+	defer s.Close()
+	svc := s.AddService()
+	u := svc.AddUser("alice")
+	sid := u.AddBinding(Binding{Type: chat.BindingTypeAPN})
+	c, err := s.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := chat.New(c).Services(svc.SID).Bindings.FirstPage(context.Background(), nil)
+	if err != nil || len(listed.Bindings) != 1 {
+		t.Fatalf("listing: %v", err)
+	}
+	got := svc.Bindings()
+	if len(got) != 1 || !reflect.DeepEqual(got[0], *listed.Bindings[0]) {
+		t.Fatalf("Service.Bindings() = %+v\nthe Binding resource lists %+v", got, *listed.Bindings[0])
+	}
+	if got[0].SID != chat.BindingSID(sid) || !strings.HasSuffix(got[0].UserURL, "/Users/"+u.SID) {
+		t.Errorf("SID %s, UserURL %s", got[0].SID, got[0].UserURL)
+	}
+}
+
+// TestSIDsInEitherCase: the API's SID pattern allows upper-case hex; the
+// emulator finds services, users and bindings so addressed.
+func TestSIDsInEitherCase(t *testing.T) {
+	t.Parallel()
+	s, svc, u := seeded(t, "alice", chat.BindingTypeAPN)
+	b := string(u.Bindings()[0].SID)
+	upper := func(v string) string { return v[:2] + strings.ToUpper(v[2:]) }
+	list := "/v2/Services/" + upper(svc.SID) + "/Users/" + upper(u.SID) + "/Bindings"
+	if r := s.get(t, list); r.status != 200 || !strings.Contains(r.raw, b) {
+		t.Fatalf("list with upper-case SIDs: %d %s", r.status, r.raw)
+	}
+	if r := s.get(t, list+"/"+upper(b)); r.status != 200 {
+		t.Fatalf("fetch with upper-case SIDs: %d %s", r.status, r.raw)
+	}
+	if !u.RefreshBinding(upper(b), time.Now()) || !u.RemoveBinding(upper(b)) || len(u.Bindings()) != 0 {
+		t.Fatal("RefreshBinding and RemoveBinding with an upper-case SID")
 	}
 }

@@ -86,7 +86,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 	case t.sid == "" && r.Method == http.MethodGet:
 		s.list(w, r, t)
-	case t.sid != "" && r.Method == http.MethodDelete && !s.admitWrite(t.service):
+	case t.sid != "" && r.Method == http.MethodDelete && !s.admitWrite(sid.Canonical(t.service)):
 		s.refusedWrites.Add(1)
 		s.tooManyRequests(w)
 	case t.sid != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
@@ -158,8 +158,12 @@ type linksDoc struct {
 	User string `json:"user"`
 }
 
+func userPath(service, userSID string) string {
+	return "/v2/Services/" + url.PathEscape(service) + "/Users/" + url.PathEscape(userSID)
+}
+
 func userListPath(service, userSID string) string {
-	return "/v2/Services/" + url.PathEscape(service) + "/Users/" + url.PathEscape(userSID) + "/Bindings"
+	return userPath(service, userSID) + "/Bindings"
 }
 
 func serviceListPath(service string) string {
@@ -187,7 +191,7 @@ func doc(e *entry, perUser bool, origin string) bindingDoc {
 		d.URL = origin + userListPath(string(b.ServiceSID), us) + "/" + url.PathEscape(string(b.SID))
 	} else {
 		d.URL = origin + serviceListPath(string(b.ServiceSID)) + "/" + url.PathEscape(string(b.SID))
-		d.Links = &linksDoc{User: origin + "/v2/Services/" + url.PathEscape(string(b.ServiceSID)) + "/Users/" + url.PathEscape(string(b.UserSID))}
+		d.Links = &linksDoc{User: origin + userPath(string(b.ServiceSID), string(b.UserSID))}
 	}
 	if b.CredentialSID != "" {
 		cr := string(b.CredentialSID)
@@ -230,11 +234,11 @@ func validHost(h string) bool {
 // lookup finds the binding t names, nil when there is none: a binding of
 // another user is not found under this one.
 func (s *Server) lookup(t target) (*service, *entry) {
-	sv := s.services[t.service]
+	sv := s.services[sid.Canonical(t.service)]
 	if sv == nil {
 		return nil, nil
 	}
-	e := sv.bindings[t.sid]
+	e := sv.bindings[sid.Canonical(t.sid)]
 	if e != nil && t.perUser && s.lookupUser(t.service, t.user) != e.user {
 		e = nil
 	}
@@ -375,14 +379,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, t target) {
 			notFound(w, r)
 			return
 		}
-		l, base = &u.list, origin+userListPath(t.service, u.sid)+"?"
+		l, base = &u.list, origin+userListPath(sid.Canonical(t.service), u.sid)+"?"
 	} else {
-		sv := s.services[t.service]
+		sv := s.services[sid.Canonical(t.service)]
 		if sv == nil {
 			notFound(w, r)
 			return
 		}
-		l, base = &sv.all, origin+serviceListPath(t.service)+"?"
+		l, base = &sv.all, origin+serviceListPath(sv.sid)+"?"
 	}
 	// Collect one page, forward after the token's binding or backward
 	// before it, and note whether more match beyond each end.

@@ -139,8 +139,9 @@ func TestRealLimits(t *testing.T) {
 
 // TestBehindAProxy lists through reverse proxies: one that passes the
 // client's Host on, one that says where the client went with
-// X-Forwarded-Host and -Proto, and one under a path prefix. Page URLs must
-// send the client back through the proxy.
+// X-Forwarded-Host and -Proto, one that rewrites Host and says nothing (so
+// page URLs name the emulator itself), and one under a path prefix. Every
+// request must go through the proxy.
 func TestBehindAProxy(t *testing.T) {
 	t.Parallel()
 	s := NewServer()
@@ -159,6 +160,13 @@ func TestBehindAProxy(t *testing.T) {
 		"X-Forwarded-Host": {Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.SetXForwarded()
+		}},
+		// nginx's default, and Stoplight Prism: Host rewritten to the
+		// upstream and no X-Forwarded-* header, so the emulator writes its
+		// own address in every page URL; the client follows their path and
+		// query on its own base URL, the proxy.
+		"Host rewritten, no X-Forwarded": {Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
 		}},
 		"path prefix": {Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)

@@ -12,14 +12,17 @@
 //	api := chat.New(c)
 //
 // It behaves as the real API does where a client can tell: users addressed
-// by SID or identity, the service-wide list and the per-user lists served
-// from one store (a binding removed through one is gone from both),
-// repeated BindingType and Identity filters, PageSize 1 to 1000
-// (default 50), meta in the documented format with absolute URLs on the
-// emulator's own origin, keyset page tokens, 204 on delete, Twilio's error
-// documents (401/20003, 404/20404, 400/20001) and a Twilio-Request-Id on
-// every response. Faults (statuses, Retry-After, HTML bodies, latency, cut
-// connections) can be injected for tests.
+// by SID (in either case of hex) or identity, the service-wide list and the
+// per-user lists served from one store (a binding removed through one is
+// gone from both), repeated BindingType and Identity filters, PageSize 1 to
+// 50 by default (the current API description's maximum; Limits.MaxPageSize
+// allows up to the seed documentation's 1000), default 50, meta in the
+// documented format with absolute URLs on the origin the client asked for,
+// keyset page tokens, 204 on delete, Twilio's error documents (401/20003,
+// 404/20404, 400/20001) and a Twilio-Request-Id and a Date on every
+// response. Faults (statuses, Retry-After, HTML bodies, latency, cut
+// connections) can be injected for tests, and the live API's limits turned
+// on (SetLimits).
 package chattest
 
 import (

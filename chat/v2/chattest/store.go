@@ -1,6 +1,7 @@
 package chattest
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -90,9 +91,12 @@ type Binding struct {
 	DateUpdated   time.Time // defaults to DateCreated
 }
 
-// DefaultMessageTypes are the message types a seeded binding subscribes to
-// unless told otherwise.
-var DefaultMessageTypes = []string{"removed_from_channel", "new_message", "added_to_channel", "invited_to_channel"}
+// DefaultMessageTypes returns the message types a seeded binding
+// subscribes to unless told otherwise: a new slice each time, so no caller
+// can change what later seeds get.
+func DefaultMessageTypes() []string {
+	return []string{"removed_from_channel", "new_message", "added_to_channel", "invited_to_channel"}
+}
 
 // Service is a Chat service of the emulator, for seeding.
 type Service struct {
@@ -146,7 +150,7 @@ func (u *User) AddBinding(b Binding) string {
 		b.Endpoint = "endpoint-" + bs[2:14]
 	}
 	if b.MessageTypes == nil {
-		b.MessageTypes = DefaultMessageTypes
+		b.MessageTypes = DefaultMessageTypes()
 	}
 	if b.DateCreated.IsZero() {
 		b.DateCreated = time.Now().UTC().Truncate(time.Second)
@@ -154,6 +158,7 @@ func (u *User) AddBinding(b Binding) string {
 	if b.DateUpdated.IsZero() {
 		b.DateUpdated = b.DateCreated
 	}
+	bs = sid.Canonical(bs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sv := s.services[u.svc.SID]
@@ -179,7 +184,8 @@ func (u *User) AddBinding(b Binding) string {
 }
 
 // Bindings returns the user's bindings that have not been removed, in the
-// order they are listed.
+// order they are listed, as the User Binding resource gives them. They are
+// copies: changing them changes nothing in the emulator.
 func (u *User) Bindings() []chat.UserBinding {
 	s := u.svc.srv
 	s.mu.RLock()
@@ -188,40 +194,65 @@ func (u *User) Bindings() []chat.UserBinding {
 	out := make([]chat.UserBinding, 0, us.list.live())
 	for _, e := range us.list.entries {
 		if !e.removed {
-			b := e.b
-			b.URL = s.URL + userListPath(u.svc.SID, u.SID) + "/" + string(b.SID)
-			out = append(out, b)
+			out = append(out, e.userBinding(s.URL))
 		}
 	}
 	return out
 }
 
 // Bindings returns every binding of the service that has not been removed,
-// in the order the service-wide list gives them.
-func (sv *Service) Bindings() []chat.UserBinding {
+// in the order the service-wide list gives them, as the Binding resource
+// gives them (with the user's URL, without the user's SID). They are
+// copies: changing them changes nothing in the emulator.
+func (sv *Service) Bindings() []chat.Binding {
 	s := sv.srv
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	svc := s.services[sv.SID]
-	out := make([]chat.UserBinding, 0, svc.all.live())
+	out := make([]chat.Binding, 0, svc.all.live())
 	for _, e := range svc.all.entries {
 		if !e.removed {
-			b := e.b
-			b.URL = s.URL + serviceListPath(sv.SID) + "/" + string(b.SID)
-			out = append(out, b)
+			out = append(out, e.binding(s.URL))
 		}
 	}
 	return out
 }
 
-// lookupUser finds a user of a service by SID or identity; the caller
-// holds s.mu.
+// userBinding is e as the User Binding resource on origin gives it.
+func (e *entry) userBinding(origin string) chat.UserBinding {
+	b := e.b
+	b.MessageTypes = slices.Clone(b.MessageTypes)
+	b.URL = origin + userListPath(string(b.ServiceSID), string(b.UserSID)) + "/" + string(b.SID)
+	return b
+}
+
+// binding is e as the service-wide Binding resource on origin gives it.
+func (e *entry) binding(origin string) chat.Binding {
+	b := &e.b
+	return chat.Binding{
+		SID:           b.SID,
+		AccountSID:    b.AccountSID,
+		ServiceSID:    b.ServiceSID,
+		CredentialSID: b.CredentialSID,
+		DateCreated:   b.DateCreated,
+		DateUpdated:   b.DateUpdated,
+		Endpoint:      b.Endpoint,
+		Identity:      b.Identity,
+		BindingType:   b.BindingType,
+		MessageTypes:  slices.Clone(b.MessageTypes),
+		URL:           origin + serviceListPath(string(b.ServiceSID)) + "/" + string(b.SID),
+		UserURL:       origin + userPath(string(b.ServiceSID), string(b.UserSID)),
+	}
+}
+
+// lookupUser finds a user of a service by SID (in either case, as the
+// API's pattern allows) or identity; the caller holds s.mu.
 func (s *Server) lookupUser(service, id string) *user {
-	sv := s.services[service]
+	sv := s.services[sid.Canonical(service)]
 	if sv == nil {
 		return nil
 	}
-	if u, ok := sv.users[id]; ok {
+	if u, ok := sv.users[sid.Canonical(id)]; ok {
 		return u
 	}
 	return sv.byIdentity[id]
@@ -233,7 +264,7 @@ func (u *User) RefreshBinding(bindingSID string, at time.Time) bool {
 	s := u.svc.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.services[u.svc.SID].bindings[bindingSID]
+	e := s.services[u.svc.SID].bindings[sid.Canonical(bindingSID)]
 	if e == nil || e.user.sid != u.SID {
 		return false
 	}
@@ -248,7 +279,7 @@ func (u *User) RemoveBinding(bindingSID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sv := s.services[u.svc.SID]
-	e := sv.bindings[bindingSID]
+	e := sv.bindings[sid.Canonical(bindingSID)]
 	if e == nil || e.user.sid != u.SID {
 		return false
 	}
