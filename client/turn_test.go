@@ -3,8 +3,11 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,4 +173,57 @@ func TestSlowCapIsNeverExceeded(t *testing.T) {
 	if got := l.rate(); got != minRate {
 		t.Fatalf("cap 1: the floor is %v, want %v (above 1/64)", got, minRate)
 	}
+}
+
+// TestZeroClient: a nil or zero Client never panics, and its calls say to
+// use New.
+func TestZeroClient(t *testing.T) {
+	t.Parallel()
+	for _, c := range []*Client{nil, {}} {
+		if s := c.String(); !strings.Contains(s, "client.New") {
+			t.Errorf("String() = %q", s)
+		}
+		if s := fmt.Sprintf("%v %+v %#v %s", c, c, c, c); strings.Contains(s, "panic") {
+			t.Errorf("formatting: %s", s)
+		}
+		if c.AccountSID() != "" || c.BaseURL() != nil || c.UserAgent() != "" || c.CurrentRate() != 0 {
+			t.Errorf("accessors of %v", c)
+		}
+		_, err := c.Do(context.Background(), Request{Method: "GET", Path: "/v2/x"}, nil)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "client.New") {
+			t.Errorf("Do: %v", err)
+		}
+	}
+	_, err := (&Client{}).Do(context.Background(), Request{Method: "GET", Path: "/v2/x"}, nil)
+	if !strings.Contains(err.Error(), "zero Client") {
+		t.Errorf("a zero Client's error does not say so: %v", err)
+	}
+}
+
+// BenchmarkCutRetimesQueuedWaiters queues 20 writes on an adaptive limit of
+// 100/s, cuts it once (a 429) as they queue, and reports how long they take
+// against a fixed limiter at the cut rate of 70/s (20/70 s): about 1×, where
+// re-queueing every waiter after its old slot once took 2×.
+//
+//	go test ./client -run '^$' -bench CutRetimes -benchtime 5x
+func BenchmarkCutRetimesQueuedWaiters(b *testing.B) {
+	var ratio float64
+	for i := 0; i < b.N; i++ {
+		l := newLimiter(&RateLimit{PerSecond: 100, Adaptive: true})
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := 0; w < 20; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = l.wait(context.Background())
+			}()
+		}
+		time.Sleep(5 * time.Millisecond) // let them queue
+		l.observe(http.StatusTooManyRequests, time.Now(), time.Now())
+		wg.Wait()
+		ratio += time.Since(start).Seconds() / (20.0 / 70)
+	}
+	b.ReportMetric(ratio/float64(b.N), "x-fixed-at-cut-rate")
 }
