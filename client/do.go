@@ -24,6 +24,10 @@ type Request struct {
 	Path string
 	// Query is the encoded query string, without "?".
 	Query string
+	// Once sends the request a single time, whatever its answer: a caller
+	// that must check something again before repeating the request (a
+	// conditional removal) retries it itself, with NextRetry.
+	Once bool
 }
 
 // Response describes a successful call.
@@ -38,6 +42,7 @@ type Response struct {
 // find it in the request's context.
 type callState struct {
 	method, path string
+	once         bool // Request.Once
 	attempts     int
 	sent         time.Time
 	fatal        error // a body error that retrying cannot fix
@@ -75,7 +80,7 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?#") {
 		return nil, &ValidationError{Param: "path", Value: r.Path, Rule: `must start with "/" and have no query or fragment`}
 	}
-	st := &callState{method: r.Method, path: r.Path}
+	st := &callState{method: r.Method, path: r.Path, once: r.Once}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, c.url(r), nil)
 	if err != nil {
@@ -190,7 +195,7 @@ func (c *Client) responseError(r Request, resp *http.Response, attempts int) *Er
 		Attempts:  attempts,
 	}
 	if d, ok := retryAfter(resp); ok {
-		e.RetryAfter = d
+		e.RetryAfter, e.hasRetryAfter = d, true
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
 	e.fill(b)

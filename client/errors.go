@@ -44,7 +44,8 @@ type Error struct {
 	// server did nothing.
 	PriorAttemptUncertain bool
 	// RetryAfter is what a Retry-After header asked for, when there was one.
-	RetryAfter time.Duration
+	RetryAfter    time.Duration
+	hasRetryAfter bool // there was one, perhaps asking for no wait at all
 	// Body is an excerpt of a body that was not a Twilio error document.
 	Body string
 }

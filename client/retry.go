@@ -57,7 +57,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	if st == nil || !isIdempotent(st.method) || st.attempts > c.maxRetries {
+	if st == nil || st.once || !isIdempotent(st.method) || st.attempts > c.maxRetries {
 		return false, nil
 	}
 	if err != nil {
@@ -111,6 +111,45 @@ func outcomeUnknown(st *callState, resp *http.Response, err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
 	return !errors.As(err, &dns) && !(errors.As(err, &op) && op.Op == "dial")
+}
+
+// NextRetry applies the client's retry policy to a call that failed with
+// err after the caller's own retries of it: whether one more is worth
+// trying, and how long to wait first. It is for callers that retry a call
+// themselves (a Request sent Once, a conditional removal that reads again
+// before each DELETE): a 429, 500, 502, 503 or 504 and a connection that
+// failed are worth retrying, up to WithMaxRetries retries; the wait obeys
+// Retry-After within WithRetryAfterLimit (a longer one is not retried) and
+// otherwise backs off as the client's own retries do. A context that ended,
+// a body over the limit, and every other error are not retried.
+func (c *Client) NextRetry(err error, retries int) (time.Duration, bool) {
+	if !c.ready() || retries >= c.maxRetries || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return 0, false
+	}
+	var apiErr *Error
+	var reqErr *RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		if !isRetryableStatus(apiErr.Status) {
+			return 0, false
+		}
+		if apiErr.RetryAfter > 0 || apiErr.hasRetryAfter {
+			if apiErr.RetryAfter > c.retryAfterLimit {
+				return 0, false
+			}
+			return apiErr.RetryAfter, true
+		}
+	case errors.As(err, &reqErr):
+		if errors.Is(err, ErrResponseTooLarge) {
+			return 0, false
+		}
+		if retry, _ := retryablehttp.DefaultRetryPolicy(context.Background(), nil, reqErr.Err); !retry {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	return jittered(c.rc.RetryWaitMin, c.rc.RetryWaitMax, retries), true
 }
 
 // backoff is the retryablehttp.Backoff of a Client; attempt counts the

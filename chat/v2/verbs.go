@@ -88,8 +88,7 @@ func fetch[T item](ctx context.Context, r ref, bindingSID string, o callOptions)
 	return b, nil
 }
 
-// remove deletes binding sid of the list r names. A 2xx answer whose body
-// is Twilio's error document is that error, as for every verb.
+// remove deletes binding sid of the list r names.
 func remove(ctx context.Context, r ref, bindingSID string, o callOptions) error {
 	if err := r.check(); err != nil {
 		return err
@@ -97,20 +96,24 @@ func remove(ctx context.Context, r ref, bindingSID string, o callOptions) error 
 	if err := checkSID("Sid", bindingRule, bindingSID); err != nil {
 		return err
 	}
+	err := send(ctx, r, client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID)}, o)
+	var apiErr *client.Error
+	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
+		o.keep(responseOf(err))
+		return nil
+	}
+	return err
+}
+
+// send makes a call whose success has no body. A 2xx answer whose body is
+// Twilio's error document is that error, as for every verb.
+func send(ctx context.Context, r ref, req client.Request, o callOptions) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	req := client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID)}
 	resp, err := r.api.c.Do(ctx, req, buf)
 	if err == nil && len(bytes.TrimSpace(buf.Bytes())) > 0 {
-		if err = errorDocument(buf.Bytes(), req, resp, nil); err != nil {
-			return err
-		}
-	}
-	var apiErr *client.Error
-	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
-		o.keep(&client.Response{StatusCode: apiErr.Status, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts})
-		return nil
+		err = errorDocument(buf.Bytes(), req, resp, nil)
 	}
 	if err == nil {
 		o.keep(resp)
