@@ -97,7 +97,10 @@ func TestRemoveIf(t *testing.T) {
 		{"Retry-After beyond the limit: the error, at once", []httpmock.Responder{theBinding(stale), status(429, "Retry-After", "3600")}, 0,
 			func(err error) bool { return client.IsRateLimited(err) && !client.MayHaveApplied(err) }, "GET DELETE", ""},
 		{"retries run out: the last error", []httpmock.Responder{theBinding(stale), status(503), theBinding(stale), status(503), theBinding(stale), status(503)}, 0,
-			func(err error) bool { var e *client.Error; return errors.As(err, &e) && e.Status == 503 && client.MayHaveApplied(err) }, "GET DELETE GET DELETE GET DELETE", ""},
+			func(err error) bool {
+				var e *client.Error
+				return errors.As(err, &e) && e.Status == 503 && client.MayHaveApplied(err)
+			}, "GET DELETE GET DELETE GET DELETE", ""},
 		{"a read that fails for good", []httpmock.Responder{status(401)}, 0, client.IsUnauthorized, "GET", ""},
 		{"a DELETE refused for good", []httpmock.Responder{theBinding(stale), status(403)}, 0, client.IsUnauthorized, "GET DELETE", ""},
 		{"a 200 carrying an error document", []httpmock.Responder{theBinding(stale), httpmock.NewStringResponder(200, notFound)}, AlreadyGone, nil, "GET DELETE", ""},
