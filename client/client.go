@@ -33,6 +33,7 @@ type Client struct {
 	log             *slog.Logger // nil: silent
 	userAgent       string
 	limit           *limiter // nil: no client-side rate limit
+	counters        *counters
 }
 
 // New returns a Client configured by opts. Without WithCredentials or
@@ -73,6 +74,7 @@ func New(opts ...Option) (*Client, error) {
 		log:             s.logger,
 		userAgent:       userAgent(s.userAgent),
 		limit:           newLimiter(s.rateLimit),
+		counters:        new(counters),
 	}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   newHTTPClient(&s),
@@ -93,12 +95,18 @@ func New(opts ...Option) (*Client, error) {
 			if st == nil {
 				return
 			}
+			start := time.Now()
 			switch {
 			case !c.limit.applies(req.Method):
 			case attempt == 0:
 				c.limit.admit(ctx, req.Method)
 			default:
 				_ = c.limit.wait(ctx)
+			}
+			c.counters.waited.Add(int64(time.Since(start)))
+			c.counters.attempts.Add(1)
+			if attempt > 0 {
+				c.counters.retries.Add(1)
 			}
 			st.notSent = ctx.Err() != nil
 			st.attempts = attempt + 1

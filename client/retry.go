@@ -49,10 +49,13 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		st.uncertain = true
 	}
 	// retryablehttp may ask twice about one attempt (again after reading
-	// its body); the rate limit hears about each answer once.
-	if st != nil && resp != nil && st.observed != st.attempts && c.limit.applies(st.method) {
+	// its body); the rate limit and the counts hear about each answer once.
+	if st != nil && resp != nil && st.observed != st.attempts {
 		st.observed = st.attempts
-		c.limit.observe(resp.StatusCode, st.sent, time.Now())
+		c.counters.heard(resp.StatusCode)
+		if c.limit.applies(st.method) {
+			c.limit.observe(resp.StatusCode, st.sent, time.Now())
+		}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr

@@ -37,6 +37,16 @@ type ServiceHandle struct {
 // SID is the service SID the handle was made with.
 func (s ServiceHandle) SID() string { return s.ref.service }
 
+// Client is the client the handle's calls go through (nil for a zero
+// ServiceHandle): its retry policy and rate limit, for a job built on the
+// handle.
+func (s ServiceHandle) Client() *client.Client {
+	if s.ref.api == nil {
+		return nil
+	}
+	return s.ref.api.c
+}
+
 // Users addresses one user of the service, by user SID (US…) or by the
 // identity the application gave the user, which may be any string.
 func (s ServiceHandle) Users(id string) UserHandle {
