@@ -17,7 +17,10 @@ import (
 // that nothing it checked can change while it waits for the limit.
 //
 // A turn counts only on the client that granted it; retries of a request
-// wait for the limit like any other attempt. Without a rate limit, Turn
+// wait for the limit like any other attempt. Given a context that already
+// carries an unspent turn of this client, Turn returns it as it is, so a
+// caller can take the turn itself (to wait for it under a context of its
+// own) before calling something that takes one. Without a rate limit, Turn
 // returns ctx at once. A context that is already done gets its error, and
 // no turn is spent; waiting honours ctx.
 func (c *Client) Turn(ctx context.Context) (context.Context, error) {
@@ -26,6 +29,9 @@ func (c *Client) Turn(ctx context.Context) (context.Context, error) {
 	}
 	if c == nil || c.limit == nil {
 		return ctx, nil
+	}
+	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && t.owner == c.limit && !t.spent.Load() {
+		return ctx, nil // the turn ctx carries is not spent yet: it is this one
 	}
 	if err := c.limit.wait(ctx); err != nil {
 		return ctx, err

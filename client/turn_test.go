@@ -227,3 +227,28 @@ func BenchmarkCutRetimesQueuedWaiters(b *testing.B) {
 	}
 	b.ReportMetric(ratio/float64(b.N), "x-fixed-at-cut-rate")
 }
+
+// TestTurnReusesAnUnspentTurn: Turn on a context whose turn is not spent
+// yet returns it without taking another slot; once the write has spent it,
+// Turn waits for a new one.
+func TestTurnReusesAnUnspentTurn(t *testing.T) {
+	t.Parallel()
+	c, l := liveClient(t, RateLimit{PerSecond: 0.01, WritesOnly: true}, httpmock.NewStringResponder(204, ""))
+	first, err := c.Turn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Turn(deadline(t, first, 2*time.Second))
+	if err != nil {
+		t.Fatalf("Turn on an unspent turn waited: %v", err)
+	}
+	if _, err := c.Do(again, Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Turn(deadline(t, first, 200*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Turn on a spent turn: %v, want a wait past the deadline", err)
+	}
+	if l.count() != 1 {
+		t.Fatalf("%d DELETEs", l.count())
+	}
+}
