@@ -73,8 +73,12 @@ func New(opts ...Option) (*Client, error) {
 		userAgent:       userAgent(s.userAgent),
 		limit:           newLimiter(s.rateLimit),
 	}
+	hc, err := newHTTPClient(&s)
+	if err != nil {
+		return nil, err
+	}
 	c.rc = &retryablehttp.Client{
-		HTTPClient:   newHTTPClient(&s),
+		HTTPClient:   hc,
 		Logger:       nil, // its default writes to stderr; we log through slog hooks instead
 		RetryWaitMin: s.retryWaitMin,
 		RetryWaitMax: s.retryWaitMax,
@@ -109,7 +113,7 @@ func New(opts ...Option) (*Client, error) {
 // adaptation has brought it. 0 means no limit.
 func (c *Client) CurrentRate() float64 { return c.limit.rate() }
 
-func newHTTPClient(s *settings) *http.Client {
+func newHTTPClient(s *settings) (*http.Client, error) {
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
@@ -129,8 +133,12 @@ func newHTTPClient(s *settings) *http.Client {
 	// The API never redirects; following one could carry credentials to a
 	// host we were not configured for.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	hc.Transport = keepPool{rt: hc.Transport}
-	return &hc
+	rt, err := wrapTransport(hc.Transport, s.wrappers)
+	if err != nil {
+		return nil, err
+	}
+	hc.Transport = keepPool{rt: rt}
+	return &hc, nil
 }
 
 // closeAndFail is the retryablehttp.ErrorHandler: a request that ends in an
