@@ -18,8 +18,9 @@ import (
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
-// Version is this module's version, sent in the User-Agent header.
-const Version = "0.1.0"
+// Version is this module's version, sent in the User-Agent header: the
+// newest version in the changelog of README.md, without its "v".
+const Version = "0.2.0"
 
 // Client sends authenticated requests to the Twilio API. Create it with New.
 type Client struct {
