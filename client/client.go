@@ -19,8 +19,9 @@ import (
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
-// Version is this module's version, sent in the User-Agent header.
-const Version = "0.1.0"
+// Version is this module's version, sent in the User-Agent header: the
+// newest version in the changelog of README.md, without its "v".
+const Version = "0.2.0"
 
 // Client sends authenticated requests to the Twilio API. Create it with New.
 type Client struct {
@@ -76,8 +77,12 @@ func New(opts ...Option) (*Client, error) {
 		limit:           newLimiter(s.rateLimit),
 		counters:        new(counters),
 	}
+	hc, err := newHTTPClient(&s)
+	if err != nil {
+		return nil, err
+	}
 	c.rc = &retryablehttp.Client{
-		HTTPClient:   newHTTPClient(&s),
+		HTTPClient:   hc,
 		Logger:       nil, // its default writes to stderr; we log through slog hooks instead
 		RetryWaitMin: s.retryWaitMin,
 		RetryWaitMax: s.retryWaitMax,
@@ -128,7 +133,7 @@ func (c *Client) CurrentRate() float64 {
 	return c.limit.rate()
 }
 
-func newHTTPClient(s *settings) *http.Client {
+func newHTTPClient(s *settings) (*http.Client, error) {
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
@@ -148,11 +153,15 @@ func newHTTPClient(s *settings) *http.Client {
 	// The API never redirects; following one could carry credentials to a
 	// host we were not configured for.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	kp := keepPool{rt: hc.Transport, traces: new(atomic.Bool)}
+	rt, err := wrapTransport(hc.Transport, s.wrappers)
+	if err != nil {
+		return nil, err
+	}
+	kp := keepPool{rt: rt, traces: new(atomic.Bool)}
 	_, std := kp.base().(*http.Transport)
 	kp.traces.Store(std)
 	hc.Transport = kp
-	return &hc
+	return &hc, nil
 }
 
 // closeAndFail is the retryablehttp.ErrorHandler: a request that ends in an

@@ -27,6 +27,7 @@ type settings struct {
 	insecureHTTP          bool
 
 	httpClient      *http.Client
+	wrappers        []func(http.RoundTripper) http.RoundTripper
 	timeout         time.Duration
 	maxRetries      int
 	retryWaitMin    time.Duration
@@ -39,7 +40,7 @@ type settings struct {
 }
 
 // Option configures a Client. Options are applied in order; a later option
-// overrides an earlier one.
+// overrides an earlier one (WithTransportWrapper, which stacks, aside).
 type Option func(*settings) error
 
 // WithCredentials authenticates with an account SID (AC…) and its auth token.

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,17 +29,41 @@ import (
 )
 
 func main() {
-	service := flag.String("service", "", "Chat service SID (IS…); needed with real credentials")
-	user := flag.String("user", "", "user SID (US…) or identity; needed with real credentials")
-	remove := flag.String("remove", "", "with real credentials, the binding SID (BS…) to remove")
-	flag.Parse()
+	os.Exit(demo(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// demo runs the demo as the command line asks and returns its exit status:
+// 0 done (or -h), 1 failed, 2 bad usage.
+func demo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	service := fs.String("service", "", "Chat service SID (IS…); needed with real credentials")
+	user := fs.String("user", "", "user SID (US…) or identity; needed with real credentials")
+	remove := fs.String("remove", "", "with real credentials, the binding SID (BS…) to remove")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: demo [-service IS… -user ID [-remove BS…]]")
+		fmt.Fprintln(stderr, "With no TWILIO_* credentials set, the demo runs against an in-process emulator with demo data.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2 // the flag package has printed the problem and the usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "demo: takes no arguments, got %q; name the user with -user\n", fs.Args())
+		fs.Usage()
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *service, *user, *remove); err != nil {
-		fmt.Fprintln(os.Stderr, "demo:", err)
-		os.Exit(1)
+	if err := run(ctx, stdout, *service, *user, *remove); err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
 	}
+	return 0
 }
 
 func run(ctx context.Context, w io.Writer, service, user, remove string) error {

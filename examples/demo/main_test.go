@@ -43,3 +43,30 @@ func TestDemoNeedsAServiceWithRealCredentials(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := demo([]string{"-h"}, &out, &errOut); code != 0 {
+		t.Errorf("-h: exit %d, want 0", code)
+	}
+	help := errOut.String()
+	if !strings.HasPrefix(help, "usage: demo [-service IS… -user ID [-remove BS…]]\n") || strings.Contains(help, "Usage of") {
+		t.Errorf("-h does not start with the demo's usage line:\n%s", help)
+	}
+	for _, flag := range []string{"-service", "-user", "-remove", "TWILIO_"} {
+		if !strings.Contains(help, flag) {
+			t.Errorf("-h does not describe %s:\n%s", flag, help)
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("-h wrote to stdout: %q", out.String())
+	}
+
+	for _, args := range [][]string{{"-nope"}, {"-service"}, {"alice"}} {
+		var out, errOut bytes.Buffer
+		if code := demo(args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage: demo") || out.Len() != 0 {
+			t.Errorf("%q: exit %d, want 2 with the usage on stderr; stderr:\n%s", args, code, errOut.String())
+		}
+	}
+}

@@ -69,7 +69,7 @@ type Server struct {
 }
 
 // NewServer starts an emulator on a loopback port with fresh credentials.
-// Call Close when done.
+// Call Close when done; in a test, NewTestServer does that for you.
 func NewServer() *Server {
 	s := &Server{
 		AccountSID:   sid.New(sid.Account),
