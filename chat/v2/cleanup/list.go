@@ -1,0 +1,207 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"sync"
+
+	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+)
+
+// Users lists the bindings of the users users names (user SIDs or
+// identities, as chat.ServiceHandle.Users takes them), Concurrency at a
+// time, and removes (or, in a dry run, reports) the stale ones. Names are
+// taken from users as they are needed, never held whole; a user named
+// twice, or by identity and by SID, is listed once. With a journal, users
+// an earlier run finished are skipped (Report.Skipped), and what it left
+// undecided is decided first.
+//
+// It returns when every user has been listed and every stale binding
+// decided, or when ctx ends (with ctx's error or cause: nothing new starts,
+// removals in flight finish), or when writing the journal, the plan or the
+// audit fails (a *WriteError), or when nothing moved for NoProgress
+// (ErrNoProgress). A job whose removals or listings failed returns ErrFailed.
+func (j *Job) Users(ctx context.Context, users iter.Seq[string]) (Report, error) {
+	return j.run(ctx, modeUsers, "", func(ctx context.Context, queue func(*task)) bool {
+		names := make(chan string)
+		var listers sync.WaitGroup
+		for i := 0; i < j.opts.Concurrency; i++ {
+			listers.Add(1)
+			go func() {
+				defer listers.Done()
+				for name := range names {
+					j.listUser(ctx, name, queue)
+				}
+			}()
+		}
+		all := true
+		for name := range users {
+			if ctx.Err() != nil {
+				all = false
+				break
+			}
+			if !j.firstTimeFor(name) {
+				continue
+			}
+			select {
+			case names <- name:
+			case <-ctx.Done():
+				all = false
+			}
+			if !all {
+				break
+			}
+		}
+		close(names)
+		listers.Wait()
+		return all && ctx.Err() == nil
+	})
+}
+
+// firstTimeFor reports whether the user named name is to be listed: not
+// already listed (or named otherwise) in this job, nor done by an earlier
+// run, which counts it skipped.
+func (j *Job) firstTimeFor(name string) bool {
+	k := userKeyOf(name)
+	j.seenMu.Lock()
+	defer j.seenMu.Unlock()
+	if _, ok := j.users[k]; ok {
+		if _, before := j.earlier.users[k]; before {
+			j.n.skipped.Add(1)
+		}
+		return false
+	}
+	j.users[k] = struct{}{}
+	return true
+}
+
+// alsoKnownAs notes a user's other name (its SID when it was named by
+// identity, its identity when named by SID), so that naming it so later
+// does not list it again.
+func (j *Job) alsoKnownAs(name string) {
+	if name == "" {
+		return
+	}
+	j.seenMu.Lock()
+	j.users[userKeyOf(name)] = struct{}{}
+	j.seenMu.Unlock()
+}
+
+// listUser lists one user's bindings page by page; the user is done, for
+// the journal, when every stale one has an outcome.
+func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
+	u := &unit{fail: j.fail}
+	if j.journal != nil {
+		u.onDone = func() error { return j.journal.userDone(name) }
+	}
+	bindings := j.svc.Users(name).UserBindings
+	params := &chat.UserBindingListParams{BindingType: j.opts.Types, PageSize: j.opts.PageSize}
+	var page *chat.UserBindingPage
+	err := j.retry(ctx, func() (err error) { page, err = bindings.FirstPage(ctx, params); return err })
+	learned := false
+	for err == nil && page != nil {
+		if _, err = j.cut.from(page.Response); err != nil {
+			break
+		}
+		j.moved()
+		for _, b := range page.Bindings {
+			if !learned {
+				learned = true
+				j.alsoKnownAs(string(b.UserSID))
+				j.alsoKnownAs(b.Identity)
+			}
+			j.consider(&task{sid: b.SID, user: name, identity: b.Identity, typ: b.BindingType, updated: b.DateUpdated, unit: u}, queue)
+		}
+		cur := page
+		err = j.retry(ctx, func() (err error) { page, err = cur.Next(ctx); return err })
+	}
+	if err != nil && ctx.Err() == nil {
+		j.listFailed(name, err)
+	}
+	u.seal(err == nil)
+}
+
+// Service walks every binding of the service through the service-wide
+// Binding resource, one request per page, and removes (or reports) the
+// stale ones. With a journal, a walk an earlier run began goes on from the
+// first page it had not finished. It returns as Users does.
+func (j *Job) Service(ctx context.Context) (Report, error) {
+	return j.run(ctx, modeService, "", func(ctx context.Context, queue func(*task)) bool {
+		marks := &walkMarks{done: map[int]bool{}, next: map[int]string{}, record: func(string) error { return nil }}
+		if j.journal != nil {
+			marks.record = j.journal.walkFrom
+		}
+		bindings := j.svc.Bindings
+		var page *chat.BindingPage
+		err := j.retry(ctx, func() (err error) {
+			if from := j.earlier.walk; from != nil && *from != "" {
+				page, err = bindings.PageFromURL(ctx, *from)
+			} else {
+				page, err = bindings.FirstPage(ctx, &chat.BindingListParams{BindingType: j.opts.Types, PageSize: j.opts.PageSize})
+			}
+			return err
+		})
+		for i := 0; err == nil && page != nil; i++ {
+			if _, err = j.cut.from(page.Response); err != nil {
+				break
+			}
+			j.moved()
+			u := marks.open(i, page.Meta.NextPageURL, j.fail)
+			for _, b := range page.Bindings {
+				j.consider(&task{sid: b.SID, identity: b.Identity, typ: b.BindingType, updated: b.DateUpdated, unit: u}, queue)
+			}
+			u.seal(true)
+			cur := page
+			err = j.retry(ctx, func() (err error) { page, err = cur.Next(ctx); return err })
+		}
+		if err != nil && ctx.Err() == nil {
+			j.listFailed("", err)
+		}
+		return err == nil && ctx.Err() == nil
+	})
+}
+
+// ApplyPlan removes exactly the bindings of plan p, written by a dry run of
+// a job with the same options (service, OlderThan, Types), which must have
+// Apply: each is read again and removed only if it is still stale by the
+// plan's cutoff, and nothing is listed. A binding the plan names twice is
+// decided once. With a journal, the lines an earlier run decided are
+// skipped. It returns as Users does.
+func (j *Job) ApplyPlan(ctx context.Context, p *Plan) (Report, error) {
+	switch {
+	case p == nil:
+		return Report{}, errors.New("cleanup: ApplyPlan needs a plan: read one with ReadPlan")
+	case !j.opts.Apply:
+		return Report{}, &OptionError{Field: "Apply", Problem: "must be true to apply a plan: the plan is the dry run"}
+	}
+	if err := p.agrees(j.head); err != nil {
+		return Report{}, err
+	}
+	if !p.Header.Cutoff.IsZero() {
+		j.cut.pin(p.Header.Cutoff.UTC(), p.Header.Cutoff.Add(j.opts.OlderThan).UTC())
+	}
+	return j.run(ctx, modePlan, p.digest, func(ctx context.Context, queue func(*task)) bool {
+		u := &unit{fail: j.fail} // a plan's progress is its bindings' outcomes
+		err := p.each(func(l planLine) bool {
+			if ctx.Err() != nil {
+				return false
+			}
+			k, _ := keyOf(l.SID)
+			j.seenMu.Lock()
+			_, before := j.earlier.decided[k]
+			j.seenMu.Unlock()
+			if before {
+				j.n.skipped.Add(1)
+				return true
+			}
+			j.consider(&task{sid: l.SID, user: l.User, identity: l.Identity, typ: l.BindingType, updated: l.DateUpdated, unit: u}, queue)
+			return true
+		})
+		u.seal(true)
+		if err != nil && ctx.Err() == nil {
+			j.listFailed("", err)
+		}
+		return err == nil && ctx.Err() == nil
+	})
+}
