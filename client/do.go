@@ -13,6 +13,7 @@ import (
 	"time"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
+	"github.com/twiliochat/twiliochat-go/internal/errdoc"
 )
 
 // Request is one API call, relative to the client's base URL.
@@ -28,6 +29,10 @@ type Request struct {
 	// that must check something again before repeating the request (a
 	// conditional removal) retries it itself, with NextRetry.
 	Once bool
+	// BodyPrefix, when positive, reads at most this much of a 2xx body,
+	// for a call whose success has no body (a DELETE answers 204): the rest
+	// is dropped, and a longer body is not an error.
+	BodyPrefix int64
 }
 
 // Response describes a successful call.
@@ -36,6 +41,11 @@ type Response struct {
 	Header     http.Header
 	RequestID  string // the Twilio-Request-Id header
 	Attempts   int    // how many times the request was sent
+	// PriorAttemptUncertain reports that an earlier attempt may have been
+	// acted on without the client learning it, as Error's field does: a
+	// caller that finds this answer to be a failure after all (a 2xx body
+	// holding Twilio's error document) builds its Error with it.
+	PriorAttemptUncertain bool
 }
 
 // callState follows one call through its attempts; retryablehttp's hooks
@@ -98,6 +108,10 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 			return nil
 		}
 		body.Truncate(mark)
+		if r.BodyPrefix > 0 {
+			_, err := body.ReadFrom(io.LimitReader(resp.Body, r.BodyPrefix))
+			return err
+		}
 		// A declared length decides up front: too large is refused before
 		// a byte is read, and anything else is allocated once, exactly
 		// (MinRead more so ReadFrom need not grow to see EOF). Only a body
@@ -147,6 +161,8 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 		Header:     resp.Header,
 		RequestID:  resp.Header.Get("Twilio-Request-Id"),
 		Attempts:   st.attempts,
+
+		PriorAttemptUncertain: st.priorUncertain,
 	}
 	if resp.StatusCode/100 == 2 {
 		return out, nil
@@ -184,7 +200,7 @@ func formatBytes(n int64) string {
 
 // errorBodyLimit bounds how much of an error response is read: enough for
 // any Twilio error document, little enough that a hostile body costs nothing.
-const errorBodyLimit = 64 << 10
+const errorBodyLimit = errdoc.MaxSize
 
 func (c *Client) responseError(r Request, resp *http.Response, attempts int) *Error {
 	e := &Error{

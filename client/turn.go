@@ -8,10 +8,11 @@ import (
 
 // Turn waits until the client's rate limit lets a write start, and returns
 // a context carrying that turn. The first write sent with it on this client
-// spends the turn and starts at once, instead of waiting again; reads sent
-// with it before that write (the check it was taken for) start at once too.
-// Under a limit on every request (not WritesOnly) such a read is still
-// counted: the requests after it wait for it. A job that must check
+// spends the turn and starts at once, instead of waiting again; the first
+// read sent with it before that write (the check it was taken for) starts
+// at once too, and later ones wait as any request does. Under a limit on
+// every request (not WritesOnly) that read is still counted: the requests
+// after it wait for it. A job that must check
 // something immediately before writing (a cleanup re-reading a binding just
 // before removing it) takes its turn first, then checks, then writes, so
 // that nothing it checked can change while it waits for the limit.
@@ -46,19 +47,25 @@ type turnKey struct{}
 type turn struct {
 	owner *limiter
 	spent atomic.Bool
+	read  atomic.Bool // the one read that goes ahead of the write has gone
 }
 
 // admit decides how the first attempt of a request that the limit applies
 // to starts: at once, riding on an unspent turn of this limiter that ctx
-// carries (a write spends it; a read is charged to the limit), or after
-// waiting its turn.
+// carries (a write spends it; the first read before it, the check the turn
+// was taken for, is charged to the limit), or after waiting its turn. A
+// request whose context is done sends nothing, and is charged nothing.
 func (l *limiter) admit(ctx context.Context, method string) {
+	if ctx.Err() != nil {
+		return
+	}
 	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && t.owner == l {
-		if isWrite(method) {
+		switch {
+		case isWrite(method):
 			if t.spent.CompareAndSwap(false, true) {
 				return
 			}
-		} else if !t.spent.Load() {
+		case !t.spent.Load() && t.read.CompareAndSwap(false, true):
 			l.bucket.charge(time.Now())
 			return
 		}

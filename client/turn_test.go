@@ -22,9 +22,10 @@ func deadline(t *testing.T, parent context.Context, d time.Duration) context.Con
 	return ctx
 }
 
-// TestTurnIsSpentByTheWrite: under a limit on every request, the reads a
-// turn was taken for go at once and leave the turn to the write; they are
-// still counted, so the request after them waits.
+// TestTurnIsSpentByTheWrite: under a limit on every request, the read a
+// turn was taken for goes at once and leaves the turn to the write; it is
+// still counted, so the request after it waits. A second read does not ride
+// on the turn: reads under one turn are not unpaced.
 func TestTurnIsSpentByTheWrite(t *testing.T) {
 	t.Parallel()
 	// A slot now, then one per 100 s.
@@ -33,21 +34,51 @@ func TestTurnIsSpentByTheWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 2; i++ { // the check, and a second look
-		if _, err := c.Do(deadline(t, ctx, 2*time.Second), Request{Method: "GET", Path: "/v2/x"}, nil); err != nil {
-			t.Fatalf("read %d with the turn: %v", i, err)
-		}
+	if _, err := c.Do(deadline(t, ctx, 2*time.Second), Request{Method: "GET", Path: "/v2/x"}, nil); err != nil {
+		t.Fatalf("the read with the turn: %v", err)
+	}
+	if _, err := c.Do(deadline(t, ctx, 200*time.Millisecond), Request{Method: "GET", Path: "/v2/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second read with the turn went at once: %v", err)
 	}
 	if _, err := c.Do(deadline(t, ctx, 2*time.Second), Request{Method: "DELETE", Path: "/v2/x"}, nil); err != nil {
-		t.Fatalf("the DELETE did not get the turn the reads went ahead of: %v", err)
+		t.Fatalf("the DELETE did not get the turn the read went ahead of: %v", err)
 	}
-	// The reads were counted, and the turn is spent: a read with it now
+	// The read was counted, and the turn is spent: a read with it now
 	// waits like any other.
 	if _, err := c.Do(deadline(t, ctx, 200*time.Millisecond), Request{Method: "GET", Path: "/v2/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a read after the turn was spent: %v", err)
 	}
-	if l.count() != 3 {
-		t.Fatalf("%d requests, want 3", l.count())
+	if l.count() != 2 {
+		t.Fatalf("%d requests, want 2", l.count())
+	}
+}
+
+// TestAReadNeverSentIsNotCharged: a read on a done context, under a turn,
+// sends nothing and moves the limit for nobody.
+func TestAReadNeverSentIsNotCharged(t *testing.T) {
+	t.Parallel()
+	c, l := liveClient(t, RateLimit{PerSecond: 0.01}, httpmock.NewStringResponder(200, `{}`))
+	turnCtx, err := c.Turn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.limit.bucket.mu.Lock()
+	before := c.limit.bucket.tat
+	c.limit.bucket.mu.Unlock()
+	done, cancel := context.WithCancel(turnCtx)
+	cancel()
+	if _, err := c.Do(done, Request{Method: "GET", Path: "/v2/x"}, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a read on a cancelled context: %v", err)
+	}
+	c.limit.bucket.mu.Lock()
+	after := c.limit.bucket.tat
+	c.limit.bucket.mu.Unlock()
+	if l.count() != 0 || after.After(before) {
+		t.Fatalf("%d requests sent; the limit moved %v", l.count(), after.Sub(before))
+	}
+	// And the turn's read is still to come.
+	if _, err := c.Do(deadline(t, turnCtx, 2*time.Second), Request{Method: "GET", Path: "/v2/x"}, nil); err != nil {
+		t.Fatalf("the turn's read after one never sent: %v", err)
 	}
 }
 

@@ -100,8 +100,17 @@ type pendingString struct {
 	start, end int
 }
 
+// ownMax is the longest string gathered in own; a longer one (no real
+// binding has one) is its own allocation, so that own never regrows to
+// hold a hostile page's long strings.
+const ownMax = 4 << 10
+
 // keep schedules b to be copied into *dst when the binding ends.
 func (d *fieldReader) keep(dst *string, b []byte) {
+	if len(b) > ownMax {
+		*dst = string(b)
+		return
+	}
 	start := len(d.own)
 	d.own = append(d.own, b...)
 	d.pending = append(d.pending, pendingString{dst, start, len(d.own)})
@@ -120,7 +129,13 @@ func (d *fieldReader) settle() {
 }
 
 // maxInterned bounds the interning table; past it the table starts over.
-const maxInterned = 4096
+// Only strings up to maxInternedLen are interned: the table lives as long
+// as the listing, and must not keep a hostile page's long identities alive
+// after the caller has dropped their bindings.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 256
+)
 
 // intern returns b as a string, reusing an earlier string with the same
 // bytes: account, service, user and credential SIDs, identities and message
@@ -128,6 +143,9 @@ const maxInterned = 4096
 func (d *fieldReader) intern(b []byte) string {
 	if len(b) == 0 {
 		return ""
+	}
+	if len(b) > maxInternedLen {
+		return string(b)
 	}
 	if s, ok := d.interned[string(b)]; ok {
 		return s
@@ -168,10 +186,17 @@ func (d *fieldReader) fail(field string, err error) error {
 	return &DecodeError{Field: field, Err: err}
 }
 
+// reset starts reading data. Strings must be UTF-8, as RFC 8259 says: so
+// none decodes longer than it was written, and memory follows the body.
+func (d *fieldReader) reset(data []byte) {
+	d.sc.RefuseInvalidUTF8 = true
+	d.sc.Reset(data)
+}
+
 // single decodes the body of a fetch: one binding and nothing after it. It
 // reports whether the object had any field of a binding.
 func (d *decoder[T]) single(data []byte, b *T) (bool, error) {
-	d.sc.Reset(data)
+	d.reset(data)
 	known, err := d.binding(fieldsOf(b), nil, -1)
 	if err == nil {
 		err = d.sc.End()
@@ -185,7 +210,7 @@ func (d *decoder[T]) single(data []byte, b *T) (bool, error) {
 // page decodes a list response into p. It reports whether the document had
 // its meta; a page without it is an error the caller explains.
 func (d *decoder[T]) page(data []byte, p *Page[T]) (hasMeta bool, err error) {
-	d.sc.Reset(data)
+	d.reset(data)
 	if err := d.sc.BeginObject(); err != nil {
 		return false, d.fail("", err)
 	}
@@ -338,18 +363,16 @@ func (d *fieldReader) int(dst *int) error {
 
 // errorDocument explains a 2xx body that lacks what it should have: a
 // Twilio error document sent with a success status becomes a *client.Error
-// (with the status the document states), anything else a *DecodeError.
+// with the failing status the document states (and whether an earlier
+// attempt may have been acted on), anything else otherwise. A document
+// whose status is not a failure's is not an error.
 func errorDocument(data []byte, r client.Request, resp *client.Response, otherwise error) error {
 	doc, ok := errdoc.Parse(data)
-	if !ok {
+	if !ok || doc.Status < 400 || doc.Status > 599 {
 		return otherwise
 	}
-	status := doc.Status
-	if status/100 != 4 && status/100 != 5 {
-		status = resp.StatusCode // a document that names no failing status
-	}
-	return &client.Error{Status: status, Code: doc.Code, Message: doc.Message, MoreInfo: doc.MoreInfo, Details: doc.Details,
-		Method: r.Method, Path: r.Path, RequestID: resp.RequestID, Attempts: resp.Attempts}
+	return &client.Error{Status: doc.Status, Code: doc.Code, Message: doc.Message, MoreInfo: doc.MoreInfo, Details: doc.Details,
+		Method: r.Method, Path: r.Path, RequestID: resp.RequestID, Attempts: resp.Attempts, PriorAttemptUncertain: resp.PriorAttemptUncertain}
 }
 
 // binding decodes one binding object into f, reporting how many fields of

@@ -9,15 +9,20 @@ import (
 )
 
 // The page-URL rules, in one place: which next_page_url (or saved URL) a
-// listing follows, what it sends for it, and how it tells a page or a page
-// token it has already met.
+// listing follows, what it sends for it, and how it tells a page it has
+// already met. A page is named by its PageToken (the API pages only by
+// token: "PageToken is required for paging"), and the first page by none,
+// so a server cannot disguise a page it already sent by respelling the
+// rest of its URL: Page numbers, repeated or unknown parameters, leading
+// zeros.
 
 // PageURLError is a next_page_url (or a URL given to PageFromURL) that the
 // client refuses to follow: it leaves the list it belongs to, has a query
-// that does not parse, names a page or a page token already met in this
-// listing (a server sending the client in a loop), or follows too many
-// empty pages. Whatever host it names, nothing is ever sent there: only its
-// path and query are used, on the client's own base URL.
+// that does not parse, names a page already met in this listing (a server
+// sending the client in a loop), or follows too many empty pages. Whatever
+// host it names, nothing is ever sent there: only its path and query are
+// used, on the client's own base URL. URL has any credentials it carried
+// removed.
 type PageURLError struct {
 	URL     string
 	Problem string
@@ -28,38 +33,56 @@ func (e *PageURLError) Error() string {
 	return "chat: page URL " + excerpt.Quote(e.URL, excerpt.Long) + " " + e.Problem
 }
 
-// pageQuery is the query of a page request, as sent and as compared.
-type pageQuery struct {
-	raw       string // as sent
-	canonical string // spelled one way, to recognise a page met before
-	token     string // its PageToken, "" for none
+// pageURLError builds a PageURLError, removing any credentials from raw.
+func pageURLError(raw, problem string) *PageURLError {
+	return &PageURLError{URL: withoutUserinfo(raw), Problem: problem}
 }
 
-// parsePageQuery reads a page's query. A server cannot disguise a page it
-// already sent by respelling its URL: the canonical form has its parameters
-// sorted, their names in lower case, empty pieces dropped, and Page (which
-// the API documents as client state only) left out. A query that does not
-// parse, or that names more than one page token, cannot be compared, and is
+// withoutUserinfo removes the user:password@ of a URL-like string, without
+// parsing it: it must work on strings url.Parse rejects.
+func withoutUserinfo(raw string) string {
+	i := strings.Index(raw, "//")
+	if i < 0 {
+		return raw
+	}
+	authority := raw[i+2:]
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return raw
+	}
+	return raw[:i+2] + "[redacted]@" + raw[i+2+at+1:]
+}
+
+// pageQuery is the query of a page request: as sent, and the page token
+// that names its page ("" for the first page).
+type pageQuery struct {
+	raw   string
+	token string
+}
+
+// parsePageQuery reads a page's query and its page token, whatever the case
+// of the parameter's name. A query that does not parse, or that names more
+// than one page token, cannot be told from a page already met, and is
 // refused.
 func parsePageQuery(raw string) (pageQuery, string) {
 	v, err := url.ParseQuery(raw)
 	if err != nil {
 		return pageQuery{}, "has a query that does not parse, so it cannot be told apart from a page already fetched"
 	}
-	folded := make(url.Values, len(v))
-	for k, vs := range v {
-		k = strings.ToLower(k)
-		folded[k] = append(folded[k], vs...)
-	}
-	delete(folded, "page")
 	q := pageQuery{raw: raw}
-	switch toks := folded["pagetoken"]; {
-	case len(toks) > 1:
-		return pageQuery{}, "names more than one page token"
-	case len(toks) == 1:
-		q.token = toks[0]
+	found := 0
+	for k, vs := range v {
+		if strings.EqualFold(k, "PageToken") {
+			found += len(vs)
+			q.token = vs[0]
+		}
 	}
-	q.canonical = folded.Encode()
+	if found > 1 {
+		return pageQuery{}, "names more than one page token"
+	}
 	return q, ""
 }
 
@@ -70,7 +93,7 @@ func parsePageQuery(raw string) (pageQuery, string) {
 // anywhere else, and the path must be this list's, so a hostile
 // next_page_url cannot send the listing to another resource.
 func (ch *chain[T]) resolve(raw string) (pageQuery, error) {
-	bad := func(problem string) (pageQuery, error) { return pageQuery{}, &PageURLError{URL: raw, Problem: problem} }
+	bad := func(problem string) (pageQuery, error) { return pageQuery{}, pageURLError(raw, problem) }
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -82,8 +105,8 @@ func (ch *chain[T]) resolve(raw string) (pageQuery, error) {
 	// base path may write prefixed ones. Either may be this list.
 	path := u.EscapedPath()
 	candidates := []string{path}
-	if prefix := ch.ref.api.c.BaseURL().EscapedPath(); prefix != "" && strings.HasPrefix(path, prefix+"/") {
-		candidates = append(candidates, path[len(prefix):])
+	if base := ch.ref.api.c.BaseURL(); base != nil && base.EscapedPath() != "" && strings.HasPrefix(path, base.EscapedPath()+"/") {
+		candidates = append(candidates, path[len(base.EscapedPath()):])
 	}
 	for _, p := range candidates {
 		if samePath(p, ch.path) || ch.sameUserBySID(p) {
@@ -114,20 +137,23 @@ func (ch *chain[T]) sameUserBySID(path string) bool {
 }
 
 // adoptUserSID lets a saved page URL that names the user by SID resume a
-// listing addressed by identity. The SID is then held to what the page's
-// bindings say (see scope.check), so a URL naming someone else fails on the
-// first binding. A listing addressed by SID adopts nothing: the URL of
-// another user's list is not this list.
-func (ch *chain[T]) adoptUserSID(u *url.URL) {
+// listing addressed by identity, and returns the SID it adopted. The SID is
+// then held to what the page's bindings say (see scope.check), so a URL
+// naming someone else fails on the first binding, and a page with none
+// cannot confirm it (see pageFromURL). A listing addressed by SID adopts
+// nothing: the URL of another user's list is not this list.
+func (ch *chain[T]) adoptUserSID(u *url.URL) UserSID {
 	if !ch.ref.perUser || ch.scope.userSID != "" {
-		return
+		return ""
 	}
 	segs := strings.Split(u.EscapedPath(), "/")
 	if n := len(segs); n >= 3 {
 		if us, err := url.PathUnescape(segs[n-2]); err == nil && UserSID(us).Valid() {
 			ch.scope.userSID = UserSID(us)
+			return ch.scope.userSID
 		}
 	}
+	return ""
 }
 
 // samePath compares escaped paths segment by segment after unescaping each

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 )
 
 // The pager lives in this file, once for both resources: the first page,
@@ -64,8 +65,7 @@ type chain[T item] struct {
 
 	mu     sync.Mutex
 	dec    decoder[T]
-	seen   map[string]int // canonical query of each page fetched -> its least depth + 1
-	tokens map[string]int // page token of each page fetched -> its least depth + 1
+	tokens map[string]int // the page token of each page fetched ("" the first) -> its least depth + 1
 	scope  scope
 }
 
@@ -84,7 +84,7 @@ func newChain[T item](r ref, q string) *chain[T] {
 	for _, t := range v["BindingType"] {
 		sc.types = append(sc.types, BindingType(t))
 	}
-	return &chain[T]{ref: r, path: r.listPath(), seen: map[string]int{}, tokens: map[string]int{}, scope: sc}
+	return &chain[T]{ref: r, path: r.listPath(), tokens: map[string]int{}, scope: sc}
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -117,10 +117,7 @@ func (ch *chain[T]) fetch(ctx context.Context, q pageQuery, prev *Page[T]) (*Pag
 			return nil, err
 		}
 	}
-	note(ch.seen, q.canonical, p.depth)
-	if q.token != "" {
-		note(ch.tokens, q.token, p.depth)
-	}
+	note(ch.tokens, q.token, p.depth)
 	if len(p.Bindings) == 0 && p.Meta.NextPageURL != "" {
 		p.empty = 1
 		if prev != nil {
@@ -138,9 +135,9 @@ func note(m map[string]int, key string, depth int) {
 }
 
 // metBefore reports whether key was met at depth or before it. On the way
-// from a page at depth to the next, a page or token of that page or an
-// earlier one is a loop, while fetching the same next page again (Next
-// called twice on one page) is not.
+// from a page at depth to the next, the token of that page or an earlier
+// one is a loop, while fetching the same next page again (Next called twice
+// on one page) is not.
 func metBefore(m map[string]int, key string, depth int) bool {
 	at := m[key]
 	return at != 0 && at-1 <= depth
@@ -154,24 +151,23 @@ func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
 	}
 	next := p.Meta.NextPageURL
 	if p.chain == nil {
-		return nil, &PageURLError{URL: next, Problem: "belongs to a page this package did not fetch; use PageFromURL"}
+		return nil, pageURLError(next, "belongs to a page this package did not fetch; use PageFromURL")
 	}
 	if p.empty >= maxEmptyPages {
-		return nil, &PageURLError{URL: next, Problem: "follows " + strconv.Itoa(p.empty) + " pages in a row that held no binding yet claimed a next page; the server is not making progress"}
+		return nil, pageURLError(next, "follows "+strconv.Itoa(p.empty)+" pages in a row that held no binding yet claimed a next page; the server is not making progress")
 	}
 	q, err := p.chain.resolve(next)
 	if err != nil {
 		return nil, err
 	}
 	p.chain.mu.Lock()
-	tokenLoop := q.token != "" && metBefore(p.chain.tokens, q.token, p.depth)
-	pageLoop := metBefore(p.chain.seen, q.canonical, p.depth)
+	loop := metBefore(p.chain.tokens, q.token, p.depth)
 	p.chain.mu.Unlock()
 	switch {
-	case tokenLoop:
-		return nil, &PageURLError{URL: next, Problem: "repeats the page token of a page already fetched in this listing; the server is sending the client in a loop"}
-	case pageLoop:
-		return nil, &PageURLError{URL: next, Problem: "was already fetched in this listing; the server is sending the client in a loop"}
+	case loop && q.token == "":
+		return nil, pageURLError(next, "names no page token: it is the first page, already fetched in this listing; the server is sending the client in a loop")
+	case loop:
+		return nil, pageURLError(next, "repeats the page token of a page already fetched in this listing; the server is sending the client in a loop")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -222,15 +218,22 @@ func pageFromURL[T item](ctx context.Context, r ref, pageURL string) (*Page[T], 
 	}
 	u, err := url.Parse(pageURL)
 	if err != nil {
-		return nil, &PageURLError{URL: pageURL, Problem: "is not a valid URL"}
+		return nil, pageURLError(pageURL, "is not a valid URL")
 	}
 	ch := newChain[T](r, u.RawQuery)
-	ch.adoptUserSID(u)
+	adopted := ch.adoptUserSID(u)
 	q, err := ch.resolve(pageURL)
 	if err != nil {
 		return nil, err
 	}
-	return ch.fetch(ctx, q, nil)
+	p, err := ch.fetch(ctx, q, nil)
+	if err == nil && adopted != "" && len(p.Bindings) == 0 {
+		// Nothing on the page says the SID is this user's: the URL may be
+		// another user's, whose page token skips this user's bindings.
+		return nil, pageURLError(pageURL, "names the user by SID "+string(adopted)+", and the page holds no binding that shows it is "+
+			excerpt.Quote(r.user, excerpt.Short)+"'s: resume with Users(\""+string(adopted)+"\"), the user the URL names")
+	}
+	return p, err
 }
 
 // pagesOf iterates over a listing's pages until the last one, the one that

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/errdoc"
 	"github.com/twiliochat/twiliochat-go/internal/pause"
 )
 
@@ -125,7 +126,7 @@ func removeIf[T item](ctx context.Context, r ref, bindingSID string, remove func
 // deleteOnce sends the DELETE of binding sid a single time, for RemoveIf,
 // which reads the binding again before any second DELETE.
 func deleteOnce(ctx context.Context, r ref, bindingSID string, dst *client.Response) error {
-	req := client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID), Once: true}
+	req := client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID), Once: true, BodyPrefix: errdoc.MaxSize}
 	return send(ctx, r, req, callOptions{response: dst})
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/errdoc"
 	"github.com/twiliochat/twiliochat-go/internal/excerpt"
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
@@ -96,7 +97,7 @@ func remove(ctx context.Context, r ref, bindingSID string, o callOptions) error 
 	if err := checkSID("Sid", bindingRule, bindingSID); err != nil {
 		return err
 	}
-	err := send(ctx, r, client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID)}, o)
+	err := send(ctx, r, client.Request{Method: http.MethodDelete, Path: r.itemPath(bindingSID), BodyPrefix: errdoc.MaxSize}, o)
 	var apiErr *client.Error
 	if o.retriedNotFoundOK && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.PriorAttemptUncertain {
 		o.keep(responseOf(err))
@@ -105,7 +106,8 @@ func remove(ctx context.Context, r ref, bindingSID string, o callOptions) error 
 	return err
 }
 
-// send makes a call whose success has no body. A 2xx answer whose body is
+// send makes a call whose success has no body; req.BodyPrefix reads just
+// enough of one to tell an error document. A 2xx answer whose body is
 // Twilio's error document is that error, as for every verb.
 func send(ctx context.Context, r ref, req client.Request, o callOptions) error {
 	buf := bufPool.Get().(*bytes.Buffer)

@@ -24,12 +24,17 @@ type wire struct {
 	Details  map[string]any `json:"details"`
 }
 
+// MaxSize is the largest body read as an error document: far more than
+// any Twilio error document, and little enough that decoding a hostile one
+// (whose details encoding/json turns into maps) costs a bounded amount.
+const MaxSize = 64 << 10
+
 // Parse reads body as a Twilio error document. It reports false for
-// anything else: a body that is not JSON, or a JSON value without a code
-// and a message.
+// anything else: a body larger than MaxSize, one that is not JSON, or a
+// JSON value without a code and a message.
 func Parse(body []byte) (Doc, bool) {
 	var w wire
-	if json.Unmarshal(body, &w) != nil || w.Code == nil || w.Message == "" {
+	if len(body) > MaxSize || json.Unmarshal(body, &w) != nil || w.Code == nil || w.Message == "" {
 		return Doc{}, false
 	}
 	return Doc{Code: *w.Code, Message: w.Message, MoreInfo: w.MoreInfo, Status: w.Status, Details: w.Details}, true

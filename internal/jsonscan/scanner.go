@@ -5,7 +5,7 @@
 //
 // It accepts exactly RFC 8259 JSON (checked against encoding/json by fuzzing)
 // and never panics on any input. Invalid UTF-8 inside strings is replaced with
-// U+FFFD, as encoding/json does.
+// U+FFFD, as encoding/json does, unless the Scanner refuses it.
 package jsonscan
 
 import (
@@ -34,6 +34,12 @@ func (e *SyntaxError) Error() string {
 
 // Scanner reads one JSON text. The zero value is ready after Reset.
 type Scanner struct {
+	// RefuseInvalidUTF8 makes a string holding invalid UTF-8 a SyntaxError
+	// instead of replacing each bad byte with U+FFFD (three bytes for one).
+	// RFC 8259 requires UTF-8; refusing it also means a string never
+	// decodes longer than it was written.
+	RefuseInvalidUTF8 bool
+
 	data    []byte
 	pos     int
 	depth   int
@@ -229,6 +235,10 @@ func (s *Scanner) readString() ([]byte, error) {
 			s.pos = i + 1
 			b := data[start:i]
 			if !ascii && !utf8.Valid(b) {
+				if s.RefuseInvalidUTF8 {
+					s.pos = start
+					return nil, s.errorf("invalid UTF-8 in string")
+				}
 				s.scratch = appendValidUTF8(s.scratch[:0], b)
 				return s.scratch, nil
 			}
@@ -247,8 +257,13 @@ func (s *Scanner) readString() ([]byte, error) {
 }
 
 // readEscaped finishes a string that has escapes, from the first backslash at
-// i, building the unescaped text in the scratch buffer.
+// i, building the unescaped text in the scratch buffer. The buffer is sized
+// once, to the string as written: escapes only shorten it (invalid UTF-8,
+// when replaced, grows a copy of its own), so no string regrows it.
 func (s *Scanner) readEscaped(start, i int) ([]byte, error) {
+	if need := escapedEnd(s.data, i) - start; cap(s.scratch) < need {
+		s.scratch = make([]byte, 0, need)
+	}
 	out := append(s.scratch[:0], s.data[start:i]...)
 	for i < len(s.data) {
 		c := s.data[i]
@@ -256,6 +271,10 @@ func (s *Scanner) readEscaped(start, i int) ([]byte, error) {
 		case c == '"':
 			s.pos = i + 1
 			if !utf8.Valid(out) {
+				if s.RefuseInvalidUTF8 {
+					s.pos = start
+					return nil, s.errorf("invalid UTF-8 in string")
+				}
 				out = appendValidUTF8(nil, out)
 			}
 			s.scratch = out
@@ -315,6 +334,22 @@ func (s *Scanner) readEscaped(start, i int) ([]byte, error) {
 	s.pos = len(s.data)
 	s.scratch = out
 	return nil, s.errorf("unterminated string")
+}
+
+// escapedEnd is the offset of the quote that ends the string with a
+// backslash at i, or len(data) when it is not terminated.
+func escapedEnd(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			return i
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return len(data)
 }
 
 func hex4(b []byte, i int) (rune, bool) {

@@ -176,3 +176,52 @@ func TestStringIsAViewWithoutEscapes(t *testing.T) {
 		t.Error("an unescaped string was copied; it should be a view into the input")
 	}
 }
+
+// TestRefuseInvalidUTF8: with RefuseInvalidUTF8, a string holding invalid
+// UTF-8, escaped or not, is a SyntaxError; valid ones read as before.
+func TestRefuseInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   string
+		want string // "" means refused
+	}{
+		{`"abc"`, "abc"},
+		{`"\u00e9t\u00e9"`, "été"},
+		{"\"caf\xc3\xa9\"", "café"},
+		{"\"\xff\"", ""},
+		{"\"\\n\xff\"", ""},
+		{"\"a\xc3\"", ""},
+		{`"\ud800"`, "\uFFFD"}, // an unpaired surrogate is valid JSON, replaced as encoding/json does
+	}
+	for _, c := range cases {
+		var s Scanner
+		s.RefuseInvalidUTF8 = true
+		s.Reset([]byte(c.in))
+		got, err := s.String()
+		var se *SyntaxError
+		switch {
+		case c.want == "" && !errors.As(err, &se):
+			t.Errorf("%q: %q, %v; want a SyntaxError", c.in, got, err)
+		case c.want != "" && (err != nil || string(got) != c.want):
+			t.Errorf("%q: %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestAnEscapedStringSizesTheScratchOnce: the scratch buffer is sized to the
+// string as written, so a long escaped string does not regrow it.
+func TestAnEscapedStringSizesTheScratchOnce(t *testing.T) {
+	in := []byte(`"\/` + strings.Repeat("e", 1<<20) + `"`)
+	var s Scanner
+	s.Reset(in)
+	allocs := testing.AllocsPerRun(10, func() {
+		s.Reset(in)
+		s.scratch = nil
+		if _, err := s.String(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 && !raceOn {
+		t.Errorf("%v allocations reading one escaped string; want the scratch's one", allocs)
+	}
+}
