@@ -186,10 +186,20 @@ func (d *fieldReader) fail(field string, err error) error {
 	return &DecodeError{Field: field, Err: err}
 }
 
-// reset starts reading data. Strings must be UTF-8, as RFC 8259 says: so
-// none decodes longer than it was written, and memory follows the body.
+// Bounds on strings, so that memory follows the body: no string decodes
+// longer than it was written (RFC 8259's UTF-8 is required), none of meta
+// is longer than maxStringLen, none of a binding longer than maxFieldLen.
+// The API's values are far shorter: SIDs, device tokens, identities, URLs.
+const (
+	maxStringLen = 1 << 20
+	maxFieldLen  = 64 << 10
+)
+
+var errFieldTooLong = fmt.Errorf("is longer than %d KiB; no binding's value is", maxFieldLen>>10)
+
+// reset starts reading data.
 func (d *fieldReader) reset(data []byte) {
-	d.sc.RefuseInvalidUTF8 = true
+	d.sc.RefuseInvalidUTF8, d.sc.MaxStringLen = true, maxStringLen
 	d.sc.Reset(data)
 }
 
@@ -529,9 +539,18 @@ func (d *fieldReader) sid(r sidRule) ([]byte, error) {
 	return b, nil
 }
 
-// text reads a nullable string; null gives nil, "" a non-nil empty slice.
-// The bytes are valid until the next read.
+// text reads a nullable string of a binding; null gives nil, "" a non-nil
+// empty slice. The bytes are valid until the next read.
 func (d *fieldReader) text() ([]byte, error) {
+	b, err := d.anyText()
+	if err == nil && len(b) > maxFieldLen {
+		return nil, errFieldTooLong
+	}
+	return b, err
+}
+
+// anyText reads a nullable string of any length the scanner allows.
+func (d *fieldReader) anyText() ([]byte, error) {
 	if null, err := d.sc.Null(); null || err != nil {
 		return nil, err
 	}
@@ -544,7 +563,7 @@ func (d *fieldReader) text() ([]byte, error) {
 
 // string reads a nullable string into a new string.
 func (d *fieldReader) string(dst *string) error {
-	b, err := d.text()
+	b, err := d.anyText()
 	*dst = string(b)
 	return err
 }

@@ -39,6 +39,11 @@ type Scanner struct {
 	// RFC 8259 requires UTF-8; refusing it also means a string never
 	// decodes longer than it was written.
 	RefuseInvalidUTF8 bool
+	// MaxStringLen, when positive, makes a string value longer than this
+	// many bytes as written a SyntaxError before any of it is decoded: a
+	// caller that knows how long its strings can be bounds what a hostile
+	// one costs. Skip is not bounded by it: it allocates nothing.
+	MaxStringLen int
 
 	data    []byte
 	pos     int
@@ -232,6 +237,9 @@ func (s *Scanner) readString() ([]byte, error) {
 		}
 		switch {
 		case c == '"':
+			if s.MaxStringLen > 0 && i-start > s.MaxStringLen {
+				return nil, s.tooLong(start)
+			}
 			s.pos = i + 1
 			b := data[start:i]
 			if !ascii && !utf8.Valid(b) {
@@ -244,6 +252,9 @@ func (s *Scanner) readString() ([]byte, error) {
 			}
 			return b, nil
 		case c == '\\':
+			if end := escapedEnd(data, i); s.MaxStringLen > 0 && end-start > s.MaxStringLen {
+				return nil, s.tooLong(start)
+			}
 			return s.readEscaped(start, i)
 		case c < 0x20:
 			s.pos = i
@@ -334,6 +345,11 @@ func (s *Scanner) readEscaped(start, i int) ([]byte, error) {
 	s.pos = len(s.data)
 	s.scratch = out
 	return nil, s.errorf("unterminated string")
+}
+
+func (s *Scanner) tooLong(start int) error {
+	s.pos = start
+	return s.errorf("a string longer than %d bytes", s.MaxStringLen)
 }
 
 // escapedEnd is the offset of the quote that ends the string with a

@@ -73,7 +73,7 @@ func (l *entryList) buried() {
 // remove deletes e from its user's and its service's lists.
 func (sv *service) remove(e *entry) {
 	e.removed = true
-	delete(sv.bindings, string(e.b.SID))
+	delete(sv.bindings, sid.Canonical(string(e.b.SID)))
 	e.user.list.buried()
 	sv.all.buried()
 }
@@ -136,7 +136,10 @@ func (sv *Service) AddUser(identity string) *User {
 	return &User{SID: u.sid, Identity: identity, svc: sv}
 }
 
-// AddBinding stores b for the user and returns its SID.
+// AddBinding stores b for the user and returns its SID. A binding of the
+// service with the same SID (in either case) is replaced. A SID that is not
+// one (BS and 32 hex digits) is stored as given, for tests of what a
+// client does with a malformed answer.
 func (u *User) AddBinding(b Binding) string {
 	s := u.svc.srv
 	bs := b.SID
@@ -147,7 +150,7 @@ func (u *User) AddBinding(b Binding) string {
 		b.Type = chat.BindingTypeFCM
 	}
 	if b.Endpoint == "" {
-		b.Endpoint = "endpoint-" + bs[2:14]
+		b.Endpoint = "endpoint-" + bs[min(2, len(bs)):min(14, len(bs))]
 	}
 	if b.MessageTypes == nil {
 		b.MessageTypes = DefaultMessageTypes()
@@ -158,11 +161,14 @@ func (u *User) AddBinding(b Binding) string {
 	if b.DateUpdated.IsZero() {
 		b.DateUpdated = b.DateCreated
 	}
-	bs = sid.Canonical(bs)
+	key := sid.Canonical(bs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sv := s.services[u.svc.SID]
 	us := sv.users[u.SID]
+	if old := sv.bindings[key]; old != nil {
+		sv.remove(old) // a SID is one binding, in either case: the new seed replaces it
+	}
 	s.seq++
 	e := &entry{seq: s.seq, user: us, b: chat.UserBinding{
 		SID:           chat.BindingSID(bs),
@@ -179,7 +185,7 @@ func (u *User) AddBinding(b Binding) string {
 	}}
 	us.list.entries = append(us.list.entries, e)
 	sv.all.entries = append(sv.all.entries, e)
-	sv.bindings[bs] = e
+	sv.bindings[key] = e
 	return bs
 }
 
