@@ -18,6 +18,7 @@ import (
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
 // The journal is a file of JSON lines, appended as the job goes: a header
@@ -264,7 +265,7 @@ func resultNamed(s string) (Result, bool) {
 
 func (h header) differences(was header) string {
 	var d []string
-	if h.Service != was.Service {
+	if !sid.Same(h.Service, was.Service) {
 		d = append(d, fmt.Sprintf("service %s, not %s", was.Service, h.Service))
 	}
 	if h.Mode != was.Mode {
