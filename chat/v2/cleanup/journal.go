@@ -386,11 +386,16 @@ func (j *journal) intent(t *task) error {
 	return j.put(record{SID: string(t.sid), User: t.user, Intent: true})
 }
 
+// outcome records a binding's outcome: a failed one with its user, to be
+// tried again through the same resource.
 func (j *journal) outcome(t *task, r Result) error {
-	if r == WouldRemove {
+	switch r {
+	case WouldRemove:
 		return nil
+	case Failed:
+		return j.put(record{SID: string(t.sid), User: t.user, Result: r.String()})
 	}
-	return j.put(record{SID: string(t.sid), User: t.user, Result: r.String()})
+	return j.put(record{SID: string(t.sid), Result: r.String()})
 }
 
 func (j *journal) userDone(name string) error {
