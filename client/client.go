@@ -21,7 +21,7 @@ import (
 
 // Version is this module's version, sent in the User-Agent header: the
 // newest version in the changelog of README.md, without its "v".
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Client sends authenticated requests to the Twilio API. Create it with New.
 type Client struct {
