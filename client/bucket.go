@@ -125,25 +125,27 @@ func (b *bucket) retime(now time.Time, drop *slot) {
 	}
 }
 
-// setRate changes the rate at now. What was owed at the old rate (the time
-// from now to the next theoretical arrival) is owed in tokens, so it is
-// scaled to the new rate; with retime the queued slots are then timed again
-// from there, at the new rate. Without it they keep their times.
-func (b *bucket) setRate(now time.Time, perSecond float64, retime bool) {
+// setRate changes the rate at now, and times the queued slots again once,
+// at the new rate, from where the first of them stood: what was owed at the
+// old rate (the time from now to the next theoretical arrival) is owed in
+// tokens, so it is scaled to the new rate. No slot starts before notBefore.
+func (b *bucket) setRate(now time.Time, perSecond float64, notBefore time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.interval
 	b.interval = interval(perSecond)
 	b.prune(now)
 	owed := &b.tat
-	switch {
-	case len(b.queue) > 0 && !retime:
-		return
-	case len(b.queue) > 0:
+	if len(b.queue) > 0 {
 		owed = &b.queue[0].prior
 	}
 	if d := owed.Sub(now); d > 0 {
 		*owed = now.Add(scaled(d, b.interval, old))
+	}
+	// The slot at tat may start burst-1 intervals early: to start no slot
+	// before notBefore, tat must be that much after it.
+	if earliest := notBefore.Add(b.tolerance()); owed.Before(earliest) && notBefore.After(now) {
+		*owed = earliest
 	}
 	b.retime(now, nil)
 }

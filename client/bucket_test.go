@@ -53,7 +53,7 @@ func TestBucketCutRetimesQueuedSlotsOnce(t *testing.T) {
 	t.Parallel()
 	b := newBucket(10, 1)
 	s := takeN(b, ms(0), 10) // at 0, 100, …, 900 ms
-	b.setRate(ms(50), 7, true)
+	b.setRate(ms(50), 7, time.Time{})
 	first := 50 + 50*10.0/7
 	for i := 1; i < 10; i++ {
 		want := ms(first + float64(i-1)*1000/7)
@@ -126,5 +126,27 @@ func TestBucketExtremeRates(t *testing.T) {
 				t.Errorf("rate %g: slot %d at %v before slot %d at %v", r, i, s[i].at, i-1, s[i-1].at)
 			}
 		}
+	}
+}
+
+// TestACutPausesTheQueue: a 429 heard by an adaptive limit cuts the rate
+// and pauses the queued attempts for cutPause, then they go at the cut
+// rate, each once.
+func TestACutPausesTheQueue(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(&RateLimit{PerSecond: 10, Adaptive: true})
+	s := takeN(l.bucket, ms(0), 4) // at 0, 100, 200, 300 ms
+	l.observe(429, ms(1), ms(50))
+	want := ms(50).Add(cutPause)
+	for i := 1; i < 4; i++ {
+		if s[i].at.Before(want) {
+			t.Errorf("slot %d at %v, before the pause ends at %v", i, s[i].at.Sub(bucketT0), want.Sub(bucketT0))
+		}
+		if gap := s[i].at.Sub(want); gap > time.Duration(i)*time.Second/7+time.Millisecond {
+			t.Errorf("slot %d at %v: more than %d intervals of the cut rate after the pause", i, s[i].at.Sub(bucketT0), i)
+		}
+	}
+	if l.rate() != 7 {
+		t.Errorf("rate %v after one cut of 10", l.rate())
 	}
 }

@@ -33,9 +33,12 @@ type RateLimit struct {
 	// (additive increase, multiplicative decrease, as aws-sdk-go-v2's
 	// adaptive retry mode does). The rate never goes above PerSecond, nor
 	// below PerSecond/64 (nor below 0.05 a second, unless PerSecond is
-	// lower); attempts queued when it is cut are timed again, once, at the
-	// new rate. The state is the client's, so many workers converge together
-	// just under the server's limit instead of each backing off alone.
+	// lower). A 429 also pauses the limited attempts for a second (a budget
+	// over a sliding window refuses everything until its window moves on);
+	// attempts queued when the rate is cut, or raised, are timed again,
+	// once, at the new rate. The state is the client's, so many workers
+	// converge together just under the server's limit instead of each
+	// backing off alone.
 	Adaptive bool
 	// WritesOnly applies the limit, and the adaptation, to writes (DELETE,
 	// POST, PUT, PATCH) only; reads go unlimited.
@@ -50,6 +53,13 @@ const (
 	minRate      = 0.05     // and not below one attempt every 20 s, unless the cap is lower
 	minPerSecond = 1e-6     // the smallest cap: about one attempt in 11.6 days
 )
+
+// cutPause is how long the attempts limited by an adaptive rate wait after
+// a 429 before they go on at the cut rate: a budget over a sliding window
+// (Twilio's is 5 s) refuses every request until its window has moved on,
+// and a second is a fifth of it. Without it, the retried attempts met 429s
+// round after round, and each round cut the rate again, to its floor.
+const cutPause = time.Second
 
 // WithRateLimit caps the client's request rate; see RateLimit.
 func WithRateLimit(rl RateLimit) Option {
@@ -133,11 +143,11 @@ func (l *limiter) observe(status int, sent, now time.Time) {
 			return
 		}
 		next := max(l.current*rateDecrease, l.floor)
-		if next >= l.current {
-			return
-		}
 		l.current, l.lastCut, l.raised = next, now, now
-		l.bucket.setRate(now, next, true)
+		// A server that answers 429 is over its budget now: the attempts
+		// queued would only meet 429s too. They wait out a pause, then go
+		// at the cut rate.
+		l.bucket.setRate(now, next, now.Add(cutPause))
 	case l.current < l.cfg.PerSecond:
 		if l.raised.IsZero() {
 			l.raised = now
@@ -145,9 +155,7 @@ func (l *limiter) observe(status int, sent, now time.Time) {
 		elapsed := min(now.Sub(l.raised), time.Second)
 		l.current = min(l.cfg.PerSecond, l.current+l.cfg.PerSecond*rateIncrease*elapsed.Seconds())
 		l.raised = now
-		// Slots already queued keep their times: they were timed at a lower
-		// rate, which is never too fast.
-		l.bucket.setRate(now, l.current, false)
+		l.bucket.setRate(now, l.current, time.Time{})
 	}
 }
 
