@@ -155,6 +155,27 @@ func (c *Client) NextRetry(err error, retries int) (time.Duration, bool) {
 	return jittered(c.rc.RetryWaitMin, c.rc.RetryWaitMax, retries), true
 }
 
+// maxRateLimitedWait is the longest RateLimitedWait backs off.
+const maxRateLimitedWait = 30 * time.Second
+
+// RateLimitedWait is the client's retry policy for a caller that waits out
+// a rate limit for as long as it takes (a job, which a bound on its progress
+// ends): the wait before trying again, after tries tries, a call the API
+// answered 429. It is what Retry-After asked for when that is longer, and
+// else a backoff doubling from the client's shortest wait to 30 s, so that a
+// Retry-After of 0 is not an invitation to ask again at once. It reports
+// false for a Retry-After beyond WithRetryAfterLimit (waiting less than
+// asked only earns another 429), for an error that is not a 429, and for a
+// nil or zero Client. Unlike NextRetry, it does not count the retries of
+// WithMaxRetries: those are the retries of one call.
+func (c *Client) RateLimitedWait(err error, tries int) (time.Duration, bool) {
+	var apiErr *Error
+	if !c.ready() || !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.RetryAfter > c.retryAfterLimit {
+		return 0, false
+	}
+	return max(apiErr.RetryAfter, jittered(c.rc.RetryWaitMin, maxRateLimitedWait, tries)), true
+}
+
 // backoff is the retryablehttp.Backoff of a Client; attempt counts the
 // retries already made, from 0.
 func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {

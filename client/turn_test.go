@@ -284,3 +284,31 @@ func TestTurnReusesAnUnspentTurn(t *testing.T) {
 		t.Fatalf("%d DELETEs", l.count())
 	}
 }
+
+func TestRateLimitedWait(t *testing.T) {
+	t.Parallel()
+	c, _ := newMockClient(t, WithRetryWait(10*time.Millisecond, time.Second), WithRetryAfterLimit(time.Minute), WithMaxRetries(0))
+	tooMany := func(ra time.Duration) error { return &Error{Status: 429, RetryAfter: ra} }
+	cases := []struct {
+		err      error
+		tries    int
+		lo, hi   time.Duration
+		retrying bool
+	}{
+		{tooMany(0), 0, 10 * time.Millisecond, 20 * time.Millisecond, true}, // no Retry-After, or 0: a backoff, not at once
+		{tooMany(0), 20, 15 * time.Second, 30 * time.Second, true},          // growing to 30 s, past the client's max wait
+		{tooMany(5 * time.Second), 0, 5 * time.Second, 5 * time.Second, true},
+		{tooMany(2 * time.Minute), 0, 0, 0, false}, // beyond the limit
+		{&Error{Status: 503}, 0, 0, 0, false},
+		{errors.New("x"), 0, 0, 0, false},
+	}
+	for i, tc := range cases {
+		d, ok := c.RateLimitedWait(tc.err, tc.tries)
+		if ok != tc.retrying || d < tc.lo || d > tc.hi {
+			t.Errorf("case %d: %v, %v; want %v in [%v, %v]", i, d, ok, tc.retrying, tc.lo, tc.hi)
+		}
+	}
+	if _, ok := (*Client)(nil).RateLimitedWait(tooMany(0), 0); ok {
+		t.Error("a nil Client retries")
+	}
+}

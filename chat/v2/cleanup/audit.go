@@ -3,6 +3,7 @@ package cleanup
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"time"
 )
 
@@ -28,7 +29,24 @@ type AuditRecord struct {
 }
 
 // audit writes records to w, one Write each.
-type audit struct{ w io.Writer }
+type audit struct {
+	w    io.Writer
+	sync func() error // nil: w is not a file that can be synced
+}
+
+// newAudit syncs w when it is a regular file: a pipe or a terminal (an
+// audit on stdout, piped to jq) has nothing to sync, and says EINVAL.
+func newAudit(w io.Writer) audit {
+	a := audit{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			a.sync = f.Sync
+		}
+	} else if s, ok := w.(interface{ Sync() error }); ok {
+		a.sync = s.Sync
+	}
+	return a
+}
 
 func (a audit) write(o Outcome) error {
 	if a.w == nil {
@@ -49,13 +67,12 @@ func (a audit) write(o Outcome) error {
 	return nil
 }
 
-// sync syncs w if it can be.
-func (a audit) sync() error {
-	s, ok := a.w.(interface{ Sync() error })
-	if !ok {
+// flush syncs w if it can be.
+func (a audit) flush() error {
+	if a.sync == nil {
 		return nil
 	}
-	if err := s.Sync(); err != nil {
+	if err := a.sync(); err != nil {
 		return &WriteError{What: "audit", Err: err}
 	}
 	return nil

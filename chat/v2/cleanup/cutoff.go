@@ -20,14 +20,26 @@ type cutoff struct {
 	mu      sync.Mutex
 	cut     time.Time
 	apiTime time.Time // the API's time it was taken from
+	pin     bool      // fixed by an earlier run or a plan, not by this job
 	err     error
 }
 
-// pin fixes the cutoff as an earlier run fixed it.
-func (c *cutoff) pin(cut, apiTime time.Time) {
+// fix fixes the cutoff as an earlier run, or a plan, fixed it.
+func (c *cutoff) fix(cut, apiTime time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cut, c.apiTime = cut, apiTime
+	c.cut, c.apiTime, c.pin = cut, apiTime, true
+}
+
+// pinned is the cutoff an earlier run or a plan fixed, and the API time it
+// was taken at; zero if this job fixes its own.
+func (c *cutoff) pinned() (cut, apiTime time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.pin {
+		return time.Time{}, time.Time{}
+	}
+	return c.cut, c.apiTime
 }
 
 // from fixes the cutoff from an answer of the API, the first time, and
@@ -47,6 +59,14 @@ func (c *cutoff) from(resp client.Response) (time.Time, error) {
 		}
 	}
 	return c.cut, c.err
+}
+
+// taken is the cutoff and the API time it was taken at, zero before it is
+// fixed.
+func (c *cutoff) taken() (cut, apiTime time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cut, c.apiTime
 }
 
 // get is the cutoff, zero before it is fixed.

@@ -54,11 +54,13 @@ func FuzzJournal(f *testing.F) {
 			return
 		}
 		j.close()
+		j.release()
 		j, again, err := openJournal(path, h, 720*time.Hour)
 		if err != nil {
 			t.Fatalf("a journal written back compacted is refused: %v", err)
 		}
 		j.close()
+		j.release()
 		if first.finished { // a finished job keeps only that it finished
 			if !again.finished {
 				t.Fatal("a finished journal written back compacted is no longer finished")

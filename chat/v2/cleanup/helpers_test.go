@@ -202,6 +202,19 @@ func (c *counter) count(method, suffix string) int {
 	return n
 }
 
+// userLists is how many list requests went to a user's bindings.
+func (c *counter) userLists() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, v := range c.requests {
+		if strings.HasPrefix(k, "GET ") && strings.Contains(k, "/Users/") && strings.HasSuffix(k, "/Bindings") {
+			n += v
+		}
+	}
+	return n
+}
+
 // deletedTwice is how many bindings got more than one DELETE.
 func (c *counter) deletedTwice() int {
 	c.mu.Lock()

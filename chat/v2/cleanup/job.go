@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ type Job struct {
 	head header // the job as its journal and plan name it, mode set by the run
 
 	ran   atomic.Bool
-	start time.Time
+	start atomic.Int64 // when the run began, in Unix nanoseconds; 0 before
 	cut   cutoff
 	n     counts
 
@@ -46,14 +47,16 @@ type Job struct {
 	audit   audit
 
 	seenMu  sync.Mutex
-	matched map[sidKey]struct{}  // bindings judged stale in this job (or decided by an earlier run)
-	users   map[userKey]struct{} // users listed, named otherwise, or done by an earlier run
-	earlier *replayed            // what the journal says an earlier run did; empty without one
+	matched map[sidKey]struct{} // bindings judged stale in this job (or decided by an earlier run)
+	users   keySet              // users listed, named otherwise, or done by an earlier run
+	earlier *replayed           // what the journal says an earlier run did; empty without one
 
 	lastMove atomic.Int64 // when something last moved, in Unix nanoseconds
+	waiting  atomic.Int64 // calls to the API under way: only then can the job be stalled
 	cancel   context.CancelCauseFunc
 	failOnce sync.Once
 	failErr  error // the first write error: it ends the job
+	panicked any   // what the caller's code (OnOutcome, the users) panicked with; guarded by outMu
 }
 
 // New prepares a job on the service svc addresses, through the client svc
@@ -72,9 +75,8 @@ func New(svc chat.ServiceHandle, opts Options) (*Job, error) {
 		c:       svc.Client(),
 		opts:    o,
 		matched: map[sidKey]struct{}{},
-		users:   map[userKey]struct{}{},
-		earlier: &replayed{},
-		audit:   audit{w: o.Audit},
+		earlier: &replayed{users: &keySet{}},
+		audit:   newAudit(o.Audit),
 	}
 	j.head = header{Journal: journalVersion, Service: svc.SID(), OlderThan: o.OlderThan.String()}
 	for _, t := range o.Types {
@@ -88,8 +90,8 @@ func New(svc chat.ServiceHandle, opts Options) (*Job, error) {
 func (j *Job) Progress() Report {
 	r := j.n.report()
 	r.Cutoff = j.cut.get()
-	if !j.start.IsZero() {
-		r.Elapsed = time.Since(j.start)
+	if start := j.start.Load(); start != 0 {
+		r.Elapsed = time.Since(time.Unix(0, start))
 	}
 	return r
 }
@@ -106,29 +108,37 @@ type task struct {
 }
 
 // run is the body of every kind of job: it opens the journal (before
-// anything is sent), starts the removers, lets list find the stale
-// bindings (reporting whether it listed all there was), and reports.
-func (j *Job) run(ctx context.Context, mode, planDigest string, list func(ctx context.Context, queue func(*task)) bool) (Report, error) {
+// anything is sent), checks a cutoff an earlier run or a plan fixed against
+// the API's clock, starts the removers, lets list find the stale bindings
+// (reporting whether it listed all there was), and reports. pinned, if not
+// nil, is the cutoff of a plan and the API time it was taken at.
+func (j *Job) run(ctx context.Context, mode, planDigest string, pinned *[2]time.Time, list func(ctx context.Context, queue func(*task)) bool) (Report, error) {
 	if !j.ran.CompareAndSwap(false, true) {
 		return Report{}, ErrUsed
 	}
 	j.head.Mode, j.head.Plan = mode, planDigest
+	if pinned != nil && !pinned[0].IsZero() {
+		j.cut.fix(pinned[0], pinned[1])
+	}
 	if j.opts.Journal != "" {
 		jr, earlier, err := openJournal(j.opts.Journal, j.head, j.opts.OlderThan)
 		if err != nil {
 			return Report{}, err
 		}
+		defer jr.release()
 		j.journal, j.earlier = jr, earlier
 		if !earlier.cutoff.IsZero() && j.cut.get().IsZero() {
-			j.cut.pin(earlier.cutoff, earlier.apiTime)
+			j.cut.fix(earlier.cutoff, earlier.apiTime)
 		}
 		j.cut.onFix = jr.cutoff
-		for k := range earlier.users {
-			j.users[k] = struct{}{}
-		}
+		earlier.users.each(func(k userKey) { j.users.add(k) })
 		for k := range earlier.decided {
 			j.matched[k] = struct{}{}
 		}
+	}
+	if err := j.checkPinned(ctx); err != nil {
+		_ = j.journal.close()
+		return Report{}, err
 	}
 	if j.opts.Plan != nil {
 		j.plan = newPlanWriter(j.opts.Plan, j.head)
@@ -136,7 +146,7 @@ func (j *Job) run(ctx context.Context, mode, planDigest string, list func(ctx co
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	j.cancel = cancel
-	j.start = time.Now()
+	j.start.Store(time.Now().UnixNano())
 	j.moved()
 	stopWatch := j.watch(ctx)
 
@@ -170,7 +180,39 @@ func (j *Job) run(ctx context.Context, mode, planDigest string, list func(ctx co
 	close(tasks)
 	removers.Wait()
 	stopWatch()
-	return j.finish(ctx, listed)
+	r, err := j.finish(ctx, listed)
+	j.outMu.Lock()
+	p := j.panicked
+	j.outMu.Unlock()
+	if p != nil {
+		panic(p) // the caller's own code panicked: the job is shut down, its files closed
+	}
+	return r, err
+}
+
+// checkPinned holds a cutoff that an earlier run or a plan fixed to the
+// API's clock now: it was taken at an API time that has come, and so is at
+// least OlderThan in the past. A journal or plan edited to a later cutoff
+// would otherwise remove young bindings. It costs one read, before any
+// removal.
+func (j *Job) checkPinned(ctx context.Context) error {
+	cut, apiTime := j.cut.pinned()
+	if cut.IsZero() || j.earlier.finished {
+		return nil
+	}
+	page, err := j.svc.Bindings.FirstPage(ctx, &chat.BindingListParams{PageSize: 1})
+	if err != nil {
+		return fmt.Errorf("cleanup: reading the API's clock to check the cutoff an earlier run or a plan fixed: %w", err)
+	}
+	now, err := http.ParseTime(page.Response.Header.Get("Date"))
+	if err != nil {
+		now = time.Now()
+	}
+	if apiTime.After(now.Add(time.Minute)) {
+		return fmt.Errorf("cleanup: the cutoff %s was taken at API time %s, which has not come yet (the API says %s): the journal or plan was edited, or another API's; give another",
+			cut.Format(time.RFC3339), apiTime.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // resumePending queues again what an earlier run left undecided: removals
@@ -234,7 +276,9 @@ func (j *Job) stale(sid chat.BindingSID, typ chat.BindingType, updated time.Time
 func (j *Job) decide(ctx context.Context, t *task) {
 	var res chat.RemoveResult
 	var resp client.Response
-	var stopped error // the journal could not record the intent: nothing was sent
+	var stopped error  // the journal could not record the intent: nothing was sent
+	maybe := t.resumed // a DELETE of this job, or of a run that died, may have removed it
+	j.waiting.Add(1)
 	err := j.retry(ctx, func() error {
 		turn, err := j.c.Turn(ctx)
 		if err != nil {
@@ -243,8 +287,10 @@ func (j *Job) decide(ctx context.Context, t *task) {
 		inFlight, done := afterGrace(turn, ctx, inFlightGrace)
 		defer done()
 		res, err = j.removeIf(inFlight, t, &resp, &stopped)
+		maybe = maybe || client.MayHaveApplied(err)
 		return err
 	})
+	j.waiting.Add(-1)
 	switch {
 	case stopped != nil:
 		j.notDone(t)
@@ -259,8 +305,8 @@ func (j *Job) decide(ctx context.Context, t *task) {
 		o.Result, o.Err, o.RequestID = Failed, err, requestIDOf(err)
 	case res == chat.Removed:
 		o.Result = Removed
-	case res == chat.AlreadyGone && t.resumed:
-		o.Result = Removed // the DELETE an earlier run sent as it died
+	case res == chat.AlreadyGone && maybe:
+		o.Result = Removed // a DELETE this job sent earlier, or one an earlier run sent as it died
 	case res == chat.AlreadyGone:
 		o.Result = AlreadyGone
 	default:
@@ -335,7 +381,8 @@ func (j *Job) settle(t *task, o Outcome) {
 		err = j.journal.outcome(t, o.Result)
 	}
 	if err == nil && t != nil && o.Result == WouldRemove {
-		err = j.plan.add(t, j.cut.get())
+		cut, apiTime := j.cut.taken()
+		err = j.plan.add(t, cut, apiTime)
 	}
 	if err != nil {
 		j.fail(err)
@@ -346,17 +393,48 @@ func (j *Job) settle(t *task, o Outcome) {
 	default:
 		j.n.add(o.Result)
 	}
-	if j.opts.OnOutcome != nil {
-		j.opts.OnOutcome(o)
-	}
-	j.outMu.Unlock()
 	if o.Result != Failed {
 		j.moved()
 	}
+	j.callOnOutcome(o)
+	j.outMu.Unlock()
 	if t != nil {
 		t.unit.settle(err == nil)
 	}
 }
+
+// callOnOutcome calls OnOutcome, and catches a panic in it: the job stops,
+// and run panics again in the caller's goroutine once everything has
+// stopped. The time spent in it does not count as the API's. The caller
+// holds outMu.
+func (j *Job) callOnOutcome(o Outcome) {
+	if j.opts.OnOutcome == nil || j.panicked != nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			j.panicked = p
+			j.cancel(errCallerPanicked)
+		}
+		j.moved()
+	}()
+	j.moved()
+	j.opts.OnOutcome(o)
+}
+
+// callerPanicked stops the job for a panic in the caller's code elsewhere
+// than OnOutcome (its users), to be raised again by run.
+func (j *Job) callerPanicked(p any) {
+	j.outMu.Lock()
+	if j.panicked == nil {
+		j.panicked = p
+	}
+	j.outMu.Unlock()
+	j.cancel(errCallerPanicked)
+}
+
+// errCallerPanicked ends a job whose caller's code panicked.
+var errCallerPanicked = errors.New("cleanup: the caller's OnOutcome or users panicked")
 
 // notDone counts a stale binding left undecided by a job that stopped.
 func (j *Job) notDone(t *task) {
@@ -401,7 +479,11 @@ func (j *Job) watch(ctx context.Context) (stop func()) {
 			if err := j.sync(); err != nil {
 				j.fail(err)
 			}
-			if j.opts.NoProgress > 0 && time.Since(time.Unix(0, j.lastMove.Load())) > j.opts.NoProgress {
+			// Stalled only while it waits for the API: names that come
+			// slowly, or a slow OnOutcome, are not the API's doing.
+			if j.waiting.Load() == 0 {
+				j.moved()
+			} else if j.opts.NoProgress > 0 && time.Since(time.Unix(0, j.lastMove.Load())) > j.opts.NoProgress {
 				j.cancel(ErrNoProgress)
 			}
 		}
@@ -415,7 +497,7 @@ func (j *Job) watch(ctx context.Context) (stop func()) {
 // sync makes the audit, then the journal, durable: the audit holds at
 // least every removal the journal counts.
 func (j *Job) sync() error {
-	if err := j.audit.sync(); err != nil {
+	if err := j.audit.flush(); err != nil {
 		return err
 	}
 	return j.journal.sync()
@@ -436,7 +518,8 @@ func (j *Job) finish(ctx context.Context, listed bool) (Report, error) {
 		}
 	}
 	if j.plan != nil {
-		if err := j.plan.end(j.cut.get(), complete); err != nil {
+		cut, apiTime := j.cut.taken()
+		if err := j.plan.end(cut, apiTime, complete); err != nil {
 			errs = append(errs, err)
 		}
 	}

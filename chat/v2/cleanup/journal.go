@@ -103,7 +103,7 @@ type pending struct {
 // replayed is what a journal says an earlier run did.
 type replayed struct {
 	cutoff, apiTime time.Time
-	users           map[userKey]struct{}
+	users           *keySet
 	decided         map[sidKey]Result // plan mode: every binding decided
 	pending         map[sidKey]pending
 	walk            *string
@@ -112,7 +112,8 @@ type replayed struct {
 
 // journal appends records to the file of one job.
 type journal struct {
-	path string
+	path   string
+	unlock func() // releases path+".lock"
 
 	mu    sync.Mutex
 	f     *os.File
@@ -120,13 +121,37 @@ type journal struct {
 	err   error // the first write error: the journal is then unusable
 }
 
+// errLocked is a journal another job holds.
+var errLocked = errors.New("locked")
+
 // openJournal opens the journal at path for the job h describes: a new one,
 // or one an earlier run of the same job wrote, which it replays and writes
 // again compacted. A file that is not a journal, or is one of another job,
 // is refused with an error that says which, having read at most its first
 // line.
+//
+// A journal is one job's at a time: opening it takes a lock on the file
+// path+".lock" (on systems with flock), which a second job given the same
+// path is refused for; a kill releases it.
 func openJournal(path string, h header, olderThan time.Duration) (*journal, *replayed, error) {
-	r := &replayed{users: map[userKey]struct{}{}, decided: map[sidKey]Result{}, pending: map[sidKey]pending{}}
+	unlock, err := lockFile(path + ".lock")
+	switch {
+	case errors.Is(err, errLocked):
+		return nil, nil, fmt.Errorf("cleanup: the journal %s is in use by another job, which holds %s.lock: wait for it to end, or give another path", path, path)
+	case err != nil:
+		return nil, nil, fmt.Errorf("cleanup: journal: %w", err)
+	}
+	j, r, err := openLocked(path, h, olderThan)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	j.unlock = unlock
+	return j, r, nil
+}
+
+func openLocked(path string, h header, olderThan time.Duration) (*journal, *replayed, error) {
+	r := &replayed{users: &keySet{}, decided: map[sidKey]Result{}, pending: map[sidKey]pending{}}
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -212,11 +237,10 @@ func readLine(br *bufio.Reader) (line []byte, torn bool, err error) {
 func (r *replayed) apply(rec record, olderThan time.Duration) error {
 	switch {
 	case rec.Cutoff != nil:
+		// The API time is held to the API's clock before anything is
+		// removed (Job.checkPinned).
 		if rec.APITime == nil || !rec.Cutoff.Equal(rec.APITime.Add(-olderThan)) {
 			return fmt.Errorf("has a cutoff that is not older_than (%v) before the API time it was taken at", olderThan)
-		}
-		if rec.APITime.After(time.Now().Add(time.Hour)) {
-			return errors.New("has a cutoff taken at an API time more than an hour ahead of this machine's clock")
 		}
 		r.cutoff, r.apiTime = rec.Cutoff.UTC(), rec.APITime.UTC()
 	case rec.SID != "":
@@ -243,7 +267,7 @@ func (r *replayed) apply(rec record, olderThan time.Duration) error {
 		if err != nil || len(b) != 8 {
 			return errors.New("names a finished user by something that is not a key")
 		}
-		r.users[userKey(binary.BigEndian.Uint64(b))] = struct{}{}
+		r.users.add(userKey(binary.BigEndian.Uint64(b)))
 	case rec.Walk != nil:
 		r.walk = rec.Walk
 	case rec.Finished:
@@ -307,9 +331,7 @@ func (j *journal) rewrite(h header, r *replayed) error {
 	if r.finished {
 		put(record{Finished: true})
 	} else {
-		for k := range r.users {
-			put(record{Done: fmt.Sprintf("%016x", uint64(k))})
-		}
+		r.users.each(func(k userKey) { put(record{Done: fmt.Sprintf("%016x", uint64(k))}) })
 		if r.walk != nil {
 			put(record{Walk: r.walk})
 		}
@@ -406,27 +428,44 @@ func (j *journal) walkFrom(pageURL string) error { return j.put(record{Walk: &pa
 
 func (j *journal) finished() error { return j.put(record{Finished: true}) }
 
-// sync makes what was written durable, if anything was.
+// sync makes what was written durable, if anything was, and checks that
+// the file at the journal's path is still the one written to: a journal
+// replaced or removed under the job (by another job on a system without
+// flock, a rotation, an operator) would lose every record after it.
 func (j *journal) sync() error {
 	if j == nil {
 		return nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.err != nil || !j.dirty {
+	if j.err != nil {
 		return j.err
 	}
-	if err := j.f.Sync(); err != nil {
-		j.err = &WriteError{What: "journal", Err: err}
-		return j.err
+	if j.dirty {
+		if err := j.f.Sync(); err != nil {
+			j.err = &WriteError{What: "journal", Err: err}
+			return j.err
+		}
+		j.dirty = false
 	}
-	j.dirty = false
-	return nil
+	open, err1 := j.f.Stat()
+	named, err2 := os.Stat(j.path)
+	if err1 != nil || err2 != nil || !os.SameFile(open, named) {
+		j.err = &WriteError{What: "journal", Err: fmt.Errorf("%s was replaced or removed while the job ran; what the job did since is not in it", j.path)}
+	}
+	return j.err
 }
 
-// close syncs and closes the file.
+// release gives the journal's lock back.
+func (j *journal) release() {
+	if j != nil && j.unlock != nil {
+		j.unlock()
+	}
+}
+
+// close syncs and closes the file. (The lock stays until release.)
 func (j *journal) close() error {
-	if j == nil {
+	if j == nil || j.f == nil {
 		return nil
 	}
 	err := j.sync()

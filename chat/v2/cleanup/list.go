@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"sync"
+	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 )
@@ -12,48 +13,74 @@ import (
 // Users lists the bindings of the users users names (user SIDs or
 // identities, as chat.ServiceHandle.Users takes them), Concurrency at a
 // time, and removes (or, in a dry run, reports) the stale ones. Names are
-// taken from users as they are needed, never held whole; a user named
-// twice, or by identity and by SID, is listed once. With a journal, users
-// an earlier run finished are skipped (Report.Skipped), and what it left
-// undecided is decided first.
+// taken from users as they are needed, never held whole: the job keeps
+// about 12 bytes of each name it was given (a hash, to list each name
+// once). A user named by identity and by SID is listed under each, and each
+// of its bindings still judged once. With a journal, users an earlier run
+// finished are skipped (Report.Skipped), and what it left undecided is
+// decided first.
 //
 // It returns when every user has been listed and every stale binding
 // decided, or when ctx ends (with ctx's error or cause: nothing new starts,
-// removals in flight finish), or when writing the journal, the plan or the
-// audit fails (a *WriteError), or when nothing moved for NoProgress
-// (ErrNoProgress). A job whose removals or listings failed returns ErrFailed.
+// removals in flight finish; users is not waited for, and its yield returns
+// false when it next calls it), or when writing the journal, the plan or
+// the audit fails (a *WriteError), or when the API let nothing move for
+// NoProgress (ErrNoProgress). A job whose removals or listings failed
+// returns ErrFailed. A panic in users, or in OnOutcome, stops the job and is
+// raised again in the caller's goroutine.
 func (j *Job) Users(ctx context.Context, users iter.Seq[string]) (Report, error) {
-	return j.run(ctx, modeUsers, "", func(ctx context.Context, queue func(*task)) bool {
-		names := make(chan string)
+	if users == nil {
+		return Report{}, errors.New("cleanup: Users needs the users to list: give an iter.Seq[string], such as slices.Values(names)")
+	}
+	return j.run(ctx, modeUsers, "", nil, func(ctx context.Context, queue func(*task)) bool {
+		// The names come from the caller's iterator, which may wait for
+		// its next one (a pipe, a queue): on a goroutine of its own, so
+		// that an interruption does not wait with it. names is never
+		// closed, since that goroutine may yet send on it; quit ends the
+		// listers.
+		names, quit := make(chan string), make(chan struct{})
 		var listers sync.WaitGroup
 		for i := 0; i < j.opts.Concurrency; i++ {
 			listers.Add(1)
 			go func() {
 				defer listers.Done()
-				for name := range names {
-					j.listUser(ctx, name, queue)
+				for {
+					select {
+					case name := <-names:
+						if j.firstTimeFor(name) {
+							j.listUser(ctx, name, queue)
+						}
+					case <-quit:
+						return
+					}
 				}
 			}()
 		}
-		all := true
-		for name := range users {
-			if ctx.Err() != nil {
-				all = false
-				break
+		fed := make(chan bool, 1)
+		go func() {
+			all := false
+			defer func() {
+				if p := recover(); p != nil {
+					j.callerPanicked(p)
+				}
+				fed <- all
+			}()
+			for name := range users {
+				select {
+				case names <- name:
+					continue
+				case <-ctx.Done():
+				}
+				return
 			}
-			if !j.firstTimeFor(name) {
-				continue
-			}
-			select {
-			case names <- name:
-			case <-ctx.Done():
-				all = false
-			}
-			if !all {
-				break
-			}
+			all = true
+		}()
+		var all bool
+		select {
+		case all = <-fed: // every name was taken by a lister
+		case <-ctx.Done():
 		}
-		close(names)
+		close(quit)
 		listers.Wait()
 		return all && ctx.Err() == nil
 	})
@@ -66,26 +93,13 @@ func (j *Job) firstTimeFor(name string) bool {
 	k := userKeyOf(name)
 	j.seenMu.Lock()
 	defer j.seenMu.Unlock()
-	if _, ok := j.users[k]; ok {
-		if _, before := j.earlier.users[k]; before {
+	if !j.users.add(k) {
+		if j.earlier.users.has(k) {
 			j.n.skipped.Add(1)
 		}
 		return false
 	}
-	j.users[k] = struct{}{}
 	return true
-}
-
-// alsoKnownAs notes a user's other name (its SID when it was named by
-// identity, its identity when named by SID), so that naming it so later
-// does not list it again.
-func (j *Job) alsoKnownAs(name string) {
-	if name == "" {
-		return
-	}
-	j.seenMu.Lock()
-	j.users[userKeyOf(name)] = struct{}{}
-	j.seenMu.Unlock()
 }
 
 // listUser lists one user's bindings page by page; the user is done, for
@@ -95,22 +109,18 @@ func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
 	if j.journal != nil {
 		u.onDone = func() error { return j.journal.userDone(name) }
 	}
+	j.waiting.Add(1)
+	defer j.waiting.Add(-1)
 	bindings := j.svc.Users(name).UserBindings
 	params := &chat.UserBindingListParams{BindingType: j.opts.Types, PageSize: j.opts.PageSize}
 	var page *chat.UserBindingPage
 	err := j.retry(ctx, func() (err error) { page, err = bindings.FirstPage(ctx, params); return err })
-	learned := false
 	for err == nil && page != nil {
 		if _, err = j.cut.from(page.Response); err != nil {
 			break
 		}
 		j.moved()
 		for _, b := range page.Bindings {
-			if !learned {
-				learned = true
-				j.alsoKnownAs(string(b.UserSID))
-				j.alsoKnownAs(b.Identity)
-			}
 			j.consider(&task{sid: b.SID, user: name, identity: b.Identity, typ: b.BindingType, updated: b.DateUpdated, unit: u}, queue)
 		}
 		cur := page
@@ -127,7 +137,9 @@ func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
 // stale ones. With a journal, a walk an earlier run began goes on from the
 // first page it had not finished. It returns as Users does.
 func (j *Job) Service(ctx context.Context) (Report, error) {
-	return j.run(ctx, modeService, "", func(ctx context.Context, queue func(*task)) bool {
+	return j.run(ctx, modeService, "", nil, func(ctx context.Context, queue func(*task)) bool {
+		j.waiting.Add(1)
+		defer j.waiting.Add(-1)
 		marks := &walkMarks{done: map[int]bool{}, next: map[int]string{}, record: func(string) error { return nil }}
 		if j.journal != nil {
 			marks.record = j.journal.walkFrom
@@ -162,26 +174,26 @@ func (j *Job) Service(ctx context.Context) (Report, error) {
 	})
 }
 
-// ApplyPlan removes exactly the bindings of plan p, written by a dry run of
-// a job with the same options (service, OlderThan, Types), which must have
-// Apply: each is read again and removed only if it is still stale by the
-// plan's cutoff, and nothing is listed. A binding the plan names twice is
-// decided once. With a journal, the lines an earlier run decided are
-// skipped. It returns as Users does.
+// ApplyPlan removes exactly the bindings of plan p, read by ReadPlan and
+// written by a dry run of a job with the same options (service, OlderThan,
+// Types), which must have Apply: each is read again and removed only if it
+// is still stale by the plan's cutoff, and nothing is listed. The plan's
+// cutoff is first held to the API's clock (its API time must have come),
+// and a line that changed since ReadPlan read it stops the job. With a
+// journal, the lines an earlier run decided are skipped. It returns as Users
+// does.
 func (j *Job) ApplyPlan(ctx context.Context, p *Plan) (Report, error) {
 	switch {
-	case p == nil:
-		return Report{}, errors.New("cleanup: ApplyPlan needs a plan: read one with ReadPlan")
+	case p == nil || p.r == nil:
+		return Report{}, errors.New("cleanup: ApplyPlan needs a plan read by ReadPlan")
 	case !j.opts.Apply:
 		return Report{}, &OptionError{Field: "Apply", Problem: "must be true to apply a plan: the plan is the dry run"}
 	}
 	if err := p.agrees(j.head); err != nil {
 		return Report{}, err
 	}
-	if !p.Header.Cutoff.IsZero() {
-		j.cut.pin(p.Header.Cutoff.UTC(), p.Header.Cutoff.Add(j.opts.OlderThan).UTC())
-	}
-	return j.run(ctx, modePlan, p.digest, func(ctx context.Context, queue func(*task)) bool {
+	pinned := &[2]time.Time{p.Header.Cutoff.UTC(), p.Header.APITime.UTC()}
+	return j.run(ctx, modePlan, p.digest, pinned, func(ctx context.Context, queue func(*task)) bool {
 		u := &unit{fail: j.fail} // a plan's progress is its bindings' outcomes
 		err := p.each(func(l planLine) bool {
 			if ctx.Err() != nil {
@@ -199,7 +211,10 @@ func (j *Job) ApplyPlan(ctx context.Context, p *Plan) (Report, error) {
 			return true
 		})
 		u.seal(true)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case errors.Is(err, errPlanChanged):
+			j.fail(err) // not a listing that failed: the plan is not the one checked
+		case err != nil && ctx.Err() == nil:
 			j.listFailed("", err)
 		}
 		return err == nil && ctx.Err() == nil

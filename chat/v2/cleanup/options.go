@@ -49,8 +49,9 @@ type Options struct {
 	// See the package documentation for its format.
 	Journal string
 	// Audit, with Apply, receives one JSON line per outcome as it is
-	// decided, each in a single Write (see AuditRecord). If it has a
-	// Sync() error method (an *os.File), it is synced with the journal.
+	// decided, each in a single Write (see AuditRecord). An *os.File that
+	// is a regular file, or another writer with a Sync() error method, is
+	// synced with the journal; a pipe or a terminal is not.
 	Audit io.Writer
 
 	// NoProgress ends the job with ErrNoProgress when nothing moves for

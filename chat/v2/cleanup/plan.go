@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -19,16 +21,17 @@ import (
 
 // A plan is a dry run's verdict as JSON lines: a header that records how
 // it was chosen, one line per binding that would be removed, and a last
-// line that counts them and says whether the dry run finished:
+// line that counts them, says whether the dry run finished, and holds the
+// SHA-256 of every line before it, so that an edited plan is refused:
 //
-//	{"plan":1,"id":"…","service":"IS…","mode":"users","types":["apn"],"older_than":"720h0m0s","cutoff":"…","created":"…"}
+//	{"plan":2,"id":"…","service":"IS…","mode":"users","types":["apn"],"older_than":"720h0m0s","cutoff":"…","api_time":"…","created":"…"}
 //	{"sid":"BS…","user":"alice","identity":"alice","binding_type":"apn","date_updated":"…"}
-//	{"end":true,"lines":1,"finished":true}
+//	{"end":true,"lines":1,"finished":true,"sha256":"…"}
 //
 // ApplyPlan removes exactly the bindings of a plan, each re-checked against
 // the plan's filters and cutoff immediately before its removal.
 
-const planVersion = 1
+const planVersion = 2
 
 // PlanHeader is the first line of a plan: how its bindings were chosen.
 type PlanHeader struct {
@@ -38,8 +41,9 @@ type PlanHeader struct {
 	Mode      string    `json:"mode"` // users or service
 	Types     []string  `json:"types,omitempty"`
 	OlderThan string    `json:"older_than"`
-	Cutoff    time.Time `json:"cutoff"` // zero only in a plan of no binding
-	Created   time.Time `json:"created"`
+	Cutoff    time.Time `json:"cutoff"`   // zero only in a plan of no binding
+	APITime   time.Time `json:"api_time"` // the API's time the cutoff was taken at: Cutoff is OlderThan before it
+	Created   time.Time `json:"created"`  // by this machine's clock
 }
 
 // OlderThanDuration is the header's OlderThan, for Options.OlderThan.
@@ -65,9 +69,10 @@ type planLine struct {
 }
 
 type planEnd struct {
-	End      bool  `json:"end"`
-	Lines    int64 `json:"lines"`
-	Finished bool  `json:"finished"`
+	End      bool   `json:"end"`
+	Lines    int64  `json:"lines"`
+	Finished bool   `json:"finished"`
+	SHA256   string `json:"sha256"` // of every line before this one, newlines included
 }
 
 // planWriter writes a plan as a dry run decides, the header before the
@@ -75,6 +80,7 @@ type planEnd struct {
 type planWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
+	sum    hash.Hash
 	head   PlanHeader
 	headed bool
 	lines  int64
@@ -83,15 +89,17 @@ type planWriter struct {
 func newPlanWriter(w io.Writer, h header) *planWriter {
 	var id [12]byte
 	_, _ = rand.Read(id[:])
-	return &planWriter{w: w, head: PlanHeader{Plan: planVersion, ID: hex.EncodeToString(id[:]), Service: h.Service, Mode: h.Mode,
+	return &planWriter{w: w, sum: sha256.New(), head: PlanHeader{Plan: planVersion, ID: hex.EncodeToString(id[:]), Service: h.Service, Mode: h.Mode,
 		Types: h.Types, OlderThan: h.OlderThan, Created: time.Now().UTC().Truncate(time.Second)}}
 }
 
-// writeLine writes v as one line, in one Write.
+// writeLine writes v as one line, in one Write, and sums it.
 func (p *planWriter) writeLine(v any) error {
 	b, err := json.Marshal(v)
 	if err == nil {
-		_, err = p.w.Write(append(b, '\n'))
+		b = append(b, '\n')
+		p.sum.Write(b)
+		_, err = p.w.Write(b)
 	}
 	if err != nil {
 		return &WriteError{What: "plan", Err: err}
@@ -99,22 +107,22 @@ func (p *planWriter) writeLine(v any) error {
 	return nil
 }
 
-func (p *planWriter) ensureHeader(cut time.Time) error {
+func (p *planWriter) ensureHeader(cut, apiTime time.Time) error {
 	if p.headed {
 		return nil
 	}
-	p.head.Cutoff = cut
+	p.head.Cutoff, p.head.APITime = cut, apiTime
 	p.headed = true
 	return p.writeLine(p.head)
 }
 
-func (p *planWriter) add(t *task, cut time.Time) error {
+func (p *planWriter) add(t *task, cut, apiTime time.Time) error {
 	if p == nil {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.ensureHeader(cut); err != nil {
+	if err := p.ensureHeader(cut, apiTime); err != nil {
 		return err
 	}
 	p.lines++
@@ -122,16 +130,16 @@ func (p *planWriter) add(t *task, cut time.Time) error {
 }
 
 // end writes the header if no line did, and the last line.
-func (p *planWriter) end(cut time.Time, finished bool) error {
+func (p *planWriter) end(cut, apiTime time.Time, finished bool) error {
 	if p == nil {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.ensureHeader(cut); err != nil {
+	if err := p.ensureHeader(cut, apiTime); err != nil {
 		return err
 	}
-	return p.writeLine(planEnd{End: true, Lines: p.lines, Finished: finished})
+	return p.writeLine(planEnd{End: true, Lines: p.lines, Finished: finished, SHA256: hex.EncodeToString(p.sum.Sum(nil))})
 }
 
 // Plan is a plan read and checked whole, ready for ApplyPlan.
@@ -145,32 +153,48 @@ type Plan struct {
 
 	r      io.ReadSeeker
 	digest string
+	sums   []uint64 // each binding line's, to tell a plan changed after it was read
 }
 
 // maxPlanLine bounds a line of a plan: a user's name, at most 1 MiB.
 const maxPlanLine = 1<<20 + 4096
 
 // ReadPlan reads a plan whole, checking every line, then goes back to its
-// first binding for ApplyPlan: a plan that is not one, was cut off, or has
-// a line that is not a binding is refused before anything is removed, with
-// an error that names the line.
+// first binding for ApplyPlan: a plan that is not one, was cut off or
+// edited (its last line holds the SHA-256 of every line before it), has a
+// line that is not a binding, or whose cutoff is not its older_than before
+// the API time it was taken at, is refused before anything is removed, with
+// an error that names the line. It keeps 8 bytes a line, to refuse a plan
+// changed after it was read.
 func ReadPlan(r io.ReadSeeker) (*Plan, error) {
 	p := &Plan{r: r}
 	h := sha256.New()
-	sc := bufio.NewScanner(io.TeeReader(r, h))
+	whole := sha256.New()
+	sc := bufio.NewScanner(io.TeeReader(r, whole))
 	sc.Buffer(make([]byte, 64<<10), maxPlanLine)
 	bad := func(n int, why string) error { return fmt.Errorf("cleanup: line %d of the plan %s", n, why) }
-	if !sc.Scan() || strictDecode(sc.Bytes(), &p.Header) != nil || p.Header.Plan == 0 {
+	var version struct {
+		Plan int `json:"plan"`
+	}
+	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &version) != nil || version.Plan == 0 {
 		return nil, errors.New("cleanup: not a plan: its first line is not a plan header (a plan is written by a dry run with Options.Plan)")
 	}
+	if version.Plan != planVersion {
+		return nil, fmt.Errorf("cleanup: a plan of version %d; this package reads version %d: write it again with a dry run", version.Plan, planVersion)
+	}
+	if strictDecode(sc.Bytes(), &p.Header) != nil {
+		return nil, bad(1, "is not a plan header")
+	}
+	line := func() { h.Write(sc.Bytes()); h.Write([]byte{'\n'}) }
+	line()
+	olderThan, err := p.Header.OlderThanDuration()
 	switch {
-	case p.Header.Plan != planVersion:
-		return nil, fmt.Errorf("cleanup: a plan of version %d; this package reads version %d", p.Header.Plan, planVersion)
 	case p.Header.Mode != modeUsers && p.Header.Mode != modeService:
 		return nil, bad(1, "has a mode "+p.Header.Mode+" that is not users or service")
-	}
-	if _, err := p.Header.OlderThanDuration(); err != nil {
+	case err != nil:
 		return nil, bad(1, "has an older_than that is not a duration")
+	case !p.Header.Cutoff.IsZero() && !p.Header.Cutoff.Equal(p.Header.APITime.Add(-olderThan)):
+		return nil, bad(1, "has a cutoff that is not its older_than before the API time it was taken at: it was edited")
 	}
 	ended := false
 	n := 1
@@ -188,6 +212,9 @@ func ReadPlan(r io.ReadSeeker) (*Plan, error) {
 			if e.Lines != p.Lines {
 				return nil, bad(n, fmt.Sprintf("counts %d bindings, but the plan has %d: lines were added or removed", e.Lines, p.Lines))
 			}
+			if e.SHA256 != hex.EncodeToString(h.Sum(nil)) {
+				return nil, bad(n, "holds a digest that the lines before it do not have: the plan was edited; write it again with a dry run")
+			}
 			ended, p.Finished = true, e.Finished
 			continue
 		}
@@ -197,6 +224,8 @@ func ReadPlan(r io.ReadSeeker) (*Plan, error) {
 		if p.Header.Cutoff.IsZero() {
 			return nil, bad(1, "has no cutoff, yet the plan names bindings")
 		}
+		line()
+		p.sums = append(p.sums, lineSum(sc.Bytes()))
 		p.Lines++
 	}
 	if err := sc.Err(); err != nil {
@@ -205,8 +234,14 @@ func ReadPlan(r io.ReadSeeker) (*Plan, error) {
 	if !ended {
 		return nil, fmt.Errorf("cleanup: the plan ends after line %d without its last line: it was cut off; write it again with a dry run", n)
 	}
-	p.digest = hex.EncodeToString(h.Sum(nil))
+	p.digest = hex.EncodeToString(whole.Sum(nil))
 	return p, nil
+}
+
+// lineSum is 8 bytes of the SHA-256 of a line.
+func lineSum(b []byte) uint64 {
+	s := sha256.Sum256(b)
+	return binary.BigEndian.Uint64(s[:8])
 }
 
 // strictDecode decodes one JSON object, refusing unknown fields and
@@ -234,7 +269,11 @@ func (p *Plan) agrees(h header) error {
 	return nil
 }
 
-// each reads the plan's bindings again, from the first.
+// errPlanChanged is a plan whose file changed after ReadPlan read it.
+var errPlanChanged = errors.New("cleanup: the plan changed after ReadPlan read it: nothing after the change was applied; read it again")
+
+// each reads the plan's bindings again, from the first, each held to what
+// ReadPlan read: a line that changed since stops it before it is used.
 func (p *Plan) each(yield func(planLine) bool) error {
 	if _, err := p.r.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -242,14 +281,17 @@ func (p *Plan) each(yield func(planLine) bool) error {
 	sc := bufio.NewScanner(p.r)
 	sc.Buffer(make([]byte, 64<<10), maxPlanLine)
 	sc.Scan() // the header, read by ReadPlan
-	for sc.Scan() {
+	for i := 0; i < len(p.sums); i++ {
 		var l planLine
-		if strictDecode(sc.Bytes(), &l) != nil {
-			break // the last line
+		if !sc.Scan() || lineSum(sc.Bytes()) != p.sums[i] || strictDecode(sc.Bytes(), &l) != nil {
+			if err := sc.Err(); err != nil {
+				return err
+			}
+			return errPlanChanged
 		}
 		if !yield(l) {
 			return nil
 		}
 	}
-	return sc.Err()
+	return nil
 }
