@@ -45,8 +45,9 @@ type Options struct {
 	// kill (at any moment) or an interruption, a job lists no user or page
 	// the journal counts as finished, removes nothing twice, tries again
 	// what failed, and reports a removal that was sent but not answered as
-	// Removed. A journal written by a job with other options is refused.
-	// See the package documentation for its format.
+	// Removed. A journal written by a job with other options is refused,
+	// and one another job is using (it holds the lock file Journal+".lock",
+	// beside it). See the package README for its format.
 	Journal string
 	// Audit, with Apply, receives one JSON line per outcome as it is
 	// decided, each in a single Write (see AuditRecord). An *os.File that
@@ -54,10 +55,11 @@ type Options struct {
 	// synced with the journal; a pipe or a terminal is not.
 	Audit io.Writer
 
-	// NoProgress ends the job with ErrNoProgress when nothing moves for
-	// this long: no page listed and no binding decided, as when the API
-	// answers 429 or 5xx to everything. 0 means 5 minutes; a negative
-	// value, never.
+	// NoProgress ends the job with ErrNoProgress when, while it waits for
+	// the API, nothing moves for this long: no page listed and no binding
+	// decided, as when the API answers 429 or 5xx to everything. Time spent
+	// waiting for the next user name, or in OnOutcome, does not count. 0
+	// means 5 minutes; a negative value, never.
 	NoProgress time.Duration
 }
 
