@@ -3,7 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strings"
 	"sync"
@@ -15,9 +18,15 @@ import (
 type Users struct {
 	args   []string
 	sc     *bufio.Scanner
+	from   string // where the lines come from, for errors
+	line   int    // lines read so far
+	ended  bool   // Scan returned false: never call it again
 	closer io.Closer
 	read   int
 }
+
+// MaxLine is the longest line a users file may have: a user's name.
+const MaxLine = 1 << 20
 
 // OpenUsers returns the users a tool should work on: its arguments, else
 // the lines of file ("-" for standard input), else the lines of standard
@@ -29,23 +38,24 @@ func OpenUsers(args []string, file string, stdin io.Reader, fallback []string) (
 	switch {
 	case len(args) > 0:
 	case file == "-":
-		u.sc = bufio.NewScanner(stdin)
+		u.sc, u.from = bufio.NewScanner(stdin), "standard input"
 	case file != "":
 		f, err := os.Open(file)
 		if err != nil {
 			return nil, Usagef("-file: %v", err)
 		}
-		u.sc, u.closer = bufio.NewScanner(f), f
+		u.sc, u.closer, u.from = bufio.NewScanner(f), f, "-file "+file
 	case stdin != nil && !IsTerminal(stdin):
-		u.sc = bufio.NewScanner(stdin)
+		u.sc, u.from = bufio.NewScanner(stdin), "standard input"
 	}
 	if u.sc != nil {
-		u.sc.Buffer(make([]byte, 64<<10), 1<<20)
+		u.sc.Buffer(make([]byte, 64<<10), MaxLine)
 		first, ok := u.next()
-		if !ok && u.sc.Err() == nil {
-			u.sc = nil // an empty input: the fallback, if any
-		} else {
+		switch {
+		case ok:
 			u.args = []string{first}
+		case u.sc.Err() == nil:
+			u.sc = nil // an empty input: the fallback, if any
 		}
 	}
 	if u.sc == nil && len(u.args) == 0 {
@@ -58,13 +68,18 @@ func OpenUsers(args []string, file string, stdin io.Reader, fallback []string) (
 	return u, nil
 }
 
+// next returns the next line that names a user. Once Scan has stopped it is
+// never called again: after ErrTooLong, bufio.Scanner would hand out the
+// line read so far as if it were a whole one.
 func (u *Users) next() (string, bool) {
-	for u.sc.Scan() {
+	for !u.ended && u.sc.Scan() {
+		u.line++
 		line := strings.TrimSuffix(u.sc.Text(), "\r")
 		if line != "" && !strings.HasPrefix(line, "#") {
 			return line, true
 		}
 	}
+	u.ended = true
 	return "", false
 }
 
@@ -84,12 +99,37 @@ func (u *Users) Next() (string, bool) {
 	return line, ok
 }
 
-// Err is the error that ended the stream early, if any.
+// Err is the error that ended the stream early, if any. A line longer
+// than MaxLine ends it before any of the line is used, with an error that
+// names the line.
 func (u *Users) Err() error {
-	if u.sc == nil {
+	if u.sc == nil || u.sc.Err() == nil {
 		return nil
 	}
-	return u.sc.Err()
+	if errors.Is(u.sc.Err(), bufio.ErrTooLong) {
+		return fmt.Errorf("reading users: line %d of %s is longer than 1 MiB, more than any user's name: no user from it on was used; fix the line, then run again", u.line+1, u.from)
+	}
+	return fmt.Errorf("reading users from %s after line %d: %w", u.from, u.line, u.sc.Err())
+}
+
+// All is the stream as an iterator, for a cleanup job. When the stream
+// ends early, stop is called with the reason (see Err) as soon as it is
+// known, before the iterator returns.
+func (u *Users) All(stop func(error)) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for {
+			user, ok := u.Next()
+			if !ok {
+				break
+			}
+			if !yield(user) {
+				return
+			}
+		}
+		if err := u.Err(); err != nil {
+			stop(err)
+		}
+	}
 }
 
 // Close closes the file the users come from.

@@ -145,3 +145,46 @@ func TestEachUserBoundsConcurrencyAndStops(t *testing.T) {
 		t.Fatalf("%d users handed out after the context ended", n)
 	}
 }
+
+// TestALineTooLongEndsTheStream: a line longer than MaxLine ends the
+// stream before any of it is used, as the first line or a later one, with
+// an error naming the line; All reports it through stop.
+func TestALineTooLongEndsTheStream(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", MaxLine+1)
+	for _, tc := range []struct {
+		input string
+		want  []string
+		line  string
+	}{
+		{long + "\nalice\n", nil, "line 1 of"},
+		{"alice\n# a comment\n\nbob\n" + long + "\ncarol\n", []string{"alice", "bob"}, "line 5 of"},
+	} {
+		file := filepath.Join(t.TempDir(), "users.txt")
+		if err := os.WriteFile(file, []byte(tc.input), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		u, err := OpenUsers(nil, file, nil, []string{"demo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var stopped error
+		for user := range u.All(func(err error) { stopped = err }) {
+			got = append(got, user)
+		}
+		u.Close()
+		for _, user := range got {
+			if len(user) > 10 {
+				t.Fatalf("a piece of %d bytes of the long line was given as a user", len(user))
+			}
+		}
+		if _, ok := u.Next(); ok {
+			t.Error("the stream went on after the long line")
+		}
+		if !reflect.DeepEqual(got, tc.want) || stopped == nil || !strings.Contains(stopped.Error(), tc.line+" -file "+file) ||
+			!strings.Contains(stopped.Error(), "longer than 1 MiB") || !reflect.DeepEqual(u.Err(), stopped) {
+			t.Errorf("users %q, stopped with %v", got, stopped)
+		}
+	}
+}
