@@ -73,7 +73,7 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	dryRun := true
 	fs := flag.NewFlagSet("cleanup-stale-bindings", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg.Register(fs)
+	cfg.Register(fs, "users listed at once, and removals at once")
 	fs.DurationVar(&cfg.olderThan, "older-than", 0, "remove bindings whose date_updated is older than this, e.g. 720h (required, except with -from-plan)")
 	fs.BoolVar(&dryRun, "dry-run", true, "print what would be removed and remove nothing; -apply turns it off")
 	fs.BoolVar(&cfg.apply, "apply", false, "remove the matching bindings")

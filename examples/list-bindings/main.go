@@ -15,7 +15,8 @@
 // on stderr. A count summary goes to stderr at the end.
 //
 // Exit status: 0 when every user was listed, 1 when some user could not
-// be, 2 on bad usage, 130 when interrupted.
+// be (or stdout could not be written), 2 on bad usage, 130 when interrupted
+// by SIGINT (Ctrl-C), 143 by SIGTERM.
 package main
 
 import (
@@ -25,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.WithSignals(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -51,14 +51,14 @@ func parse(args []string, stderr io.Writer) (*config, []string, error) {
 	var cfg config
 	fs := flag.NewFlagSet("list-bindings", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg.Register(fs)
+	cfg.Register(fs, "users listed at once")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print JSON lines instead of a table")
-	fs.BoolVar(&cfg.endpoints, "endpoints", false, "include device endpoints (personal data) in the output")
+	fs.BoolVar(&cfg.endpoints, "endpoints", false, "include device endpoints (personal data) in the output, the table's and the JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: list-bindings [flags] [user …]")
 		fmt.Fprintln(stderr, "       list-bindings [flags] -all-users")
 		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "exit status: 0 all listed, 1 some user could not be listed, 2 bad usage, 130 interrupted")
+		fmt.Fprintln(stderr, "exit status: 0 all listed, 1 some user could not be listed or stdout not written, 2 bad usage, 130 SIGINT, 143 SIGTERM")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -75,7 +75,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "list-bindings:", err)
 		return 2
 	}
-	env, err := cli.Connect(stderr, cfg.Service, cfg.Concurrency, cli.SeedUsers(12, 120), cli.ClientOptions(cfg.BaseURL, "list-bindings")...)
+	if cfg.Version {
+		if cli.PrintVersion(stdout, "list-bindings") != nil {
+			return 1
+		}
+		return 0
+	}
+	env, err := cfg.Connect(stderr, "list-bindings", cli.SeedUsers(12, 120))
 	if err != nil {
 		fmt.Fprintln(stderr, "list-bindings:", err)
 		return 2
@@ -99,11 +105,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			l.failed.Add(1)
 		}
 	}
-	p.flush()
+	werr := p.flush()
 	fmt.Fprintln(stderr, l.summary(ctx.Err() != nil))
 	switch {
+	case werr != nil:
+		fmt.Fprintln(stderr, "list-bindings: writing to stdout:", werr, "(the listing is incomplete)")
+		return 1
 	case ctx.Err() != nil:
-		return 130
+		return cli.InterruptedBy(ctx).ExitCode()
 	case l.failed.Load() > 0:
 		return 1
 	}

@@ -10,12 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 	"github.com/twiliochat/twiliochat-go/client"
+	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
 type world struct {
@@ -143,9 +146,85 @@ func TestUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &errOut); code != 0 {
 		t.Errorf("-h: exit %d", code)
 	}
-	for _, flag := range []string{"-all-users", "-concurrency", "-json", "-endpoints", "-page-size", "-type", "-file", "-service", "-base-url", "exit status"} {
+	for _, flag := range []string{"-all-users", "-concurrency", "-json", "-endpoints", "-page-size", "-type", "-file", "-service", "-base-url", "-version", "-v", "143 SIGTERM", "exit status"} {
 		if !strings.Contains(errOut.String(), flag) {
 			t.Errorf("-h does not describe %s", flag)
+		}
+	}
+	if strings.Contains(errOut.String(), "remov") {
+		t.Errorf("-h speaks of removals, which list-bindings never makes:\n%s", errOut.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-version"}, nil, &out, &errOut); code != 0 || out.String() != "list-bindings "+client.Version+"\n" || errOut.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
+// TestEndpointsInTheTable: -endpoints adds an ENDPOINT column to the table,
+// escaped like the identity; without it no endpoint is printed.
+func TestEndpointsInTheTable(t *testing.T) {
+	w := newWorld(t, 3, "alice")
+	w.env(t)
+	w.users[0].AddBinding(chattest.Binding{Endpoint: "evil\x1b[2J"})
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args("-endpoints", "alice"), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], "  ENDPOINT ") || strings.Count(out.String(), "secret-endpoint-") != 3 ||
+		!strings.Contains(out.String(), `"evil\x1b[2J"`) || strings.Contains(out.String(), "\x1b") {
+		t.Fatalf("table:\n%s", out.String())
+	}
+	col := strings.Index(lines[0], "USER")
+	for _, l := range lines[1:] {
+		if !strings.HasSuffix(l, "  alice") || len(l) != col+len("alice") {
+			t.Errorf("misaligned line %q", l)
+		}
+	}
+}
+
+// TestAStdoutThatCannotBeWrittenIsAFailure: exit 1 and a message, not 0.
+func TestAStdoutThatCannotBeWrittenIsAFailure(t *testing.T) {
+	w := newWorld(t, 3, "alice")
+	w.env(t)
+	var errOut bytes.Buffer
+	if code := run(context.Background(), w.args("alice"), nil, failingWriter{}, &errOut); code != 1 || !strings.Contains(errOut.String(), "writing to stdout: no space left") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// TestVerboseLogsTheClient: -v logs each request of the client to stderr,
+// never its credentials.
+func TestVerboseLogsTheClient(t *testing.T) {
+	w := newWorld(t, 2, "alice")
+	w.env(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), w.args("-v", "alice"), nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if got := errOut.String(); !strings.Contains(got, "level=DEBUG msg=\"twilio request\" method=GET") || !strings.Contains(got, "status=200") || strings.Contains(got, w.srv.AuthToken) {
+		t.Errorf("stderr:\n%s", got)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestServiceWithoutCredentialsIsAUsageError: -service or -base-url means
+// the real API; with no credentials that is a mistake, not the demo.
+func TestServiceWithoutCredentialsIsAUsageError(t *testing.T) {
+	for _, k := range []string{client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret} {
+		t.Setenv(k, "")
+	}
+	for _, args := range [][]string{{"-service", "IS0123456789abcdef0123456789abcdef"}, {"-base-url", "http://127.0.0.1:1"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "no TWILIO_* credentials") || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
 		}
 	}
 }
@@ -238,9 +317,9 @@ func TestIdentitiesCannotForgeRows(t *testing.T) {
 	}
 }
 
-// TestInterruptedListingIsNotAFailure cancels a listing of 200 users: the
-// users not listed are counted in one summary line, not reported one by one
-// as failures, and the exit status is 130.
+// TestInterruptedListingIsNotAFailure stops a listing of 200 users as
+// SIGTERM does: the users not listed are counted in one summary line, not
+// reported one by one as failures, and the exit status is 143.
 func TestInterruptedListingIsNotAFailure(t *testing.T) {
 	var ids []string
 	for i := 0; i < 200; i++ {
@@ -249,16 +328,16 @@ func TestInterruptedListingIsNotAFailure(t *testing.T) {
 	w := newWorld(t, 1, ids...)
 	w.env(t)
 	w.srv.SetLatency(20 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
 		for w.srv.Stats().Requests < 20 {
 			time.Sleep(time.Millisecond)
 		}
-		cancel()
+		cancel(&cli.Interrupted{Signal: syscall.SIGTERM})
 	}()
 	var out, errOut bytes.Buffer
 	code := run(ctx, w.args(append([]string{"-concurrency", "4"}, ids...)...), nil, &out, &errOut)
-	if code != 130 || strings.Contains(errOut.String(), "could not be listed") || strings.Count(errOut.String(), "\n") != 2 ||
+	if code != 143 || strings.Contains(errOut.String(), "could not be listed") || strings.Count(errOut.String(), "\n") != 2 ||
 		!strings.Contains(errOut.String(), "interrupted") {
 		t.Errorf("exit %d\nstderr:\n%s", code, errOut.String())
 	}
@@ -284,10 +363,7 @@ func TestStreamsAHundredThousandAsAProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the program and seeds 100,000 bindings")
 	}
-	bin := filepath.Join(t.TempDir(), "list-bindings")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildTool(t)
 	w := newWorld(t, 100_000, "big user")
 	cmd := exec.Command(bin, w.args("-json", "big user")...)
 	cmd.Env = append(os.Environ(), client.EnvAccountSID+"="+w.srv.AccountSID, client.EnvAuthToken+"="+w.srv.AuthToken, client.EnvAPIKey+"=", client.EnvAPISecret+"=")
@@ -355,4 +431,72 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// built is the program, compiled once for the tests that run it as a
+// process.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func buildTool(t testing.TB) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "list-bindings-test-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "list-bindings")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// TestSIGTERMAsAProcess sends SIGTERM, as Kubernetes and systemd do, to the
+// running program: it stops as Ctrl-C stops it, with its summary, and
+// exits 143.
+func TestSIGTERMAsAProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program")
+	}
+	bin := buildTool(t)
+	var ids []string
+	for i := 0; i < 400; i++ {
+		ids = append(ids, fmt.Sprintf("user-%03d", i))
+	}
+	w := newWorld(t, 1, ids...)
+	w.srv.SetLatency(20 * time.Millisecond)
+	cmd := exec.Command(bin, w.args("-concurrency", "2", "-file", "-")...)
+	cmd.Env = append(os.Environ(), client.EnvAccountSID+"="+w.srv.AccountSID, client.EnvAuthToken+"="+w.srv.AuthToken, client.EnvAPIKey+"=", client.EnvAPISecret+"=")
+	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for w.srv.Stats().Requests < 10 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	status, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if err == nil || status.ExitStatus() != 143 || !strings.Contains(stderr.String(), "interrupted: the listing stopped") || !strings.HasPrefix(stdout.String(), "BINDING") {
+		t.Errorf("exit %v (%d)\nstdout:\n%s\nstderr:\n%s", err, status.ExitStatus(), stdout.String(), stderr.String())
+	}
 }

@@ -23,15 +23,28 @@ type printer struct {
 	enc *json.Encoder
 }
 
-const row = "%-34s  %-4s  %-20s  %-20s  %s\n"
+const row = "%-34s  %-4s  %-20s  %-20s  %s%s\n"
+
+// endpointWidth is the ENDPOINT column's, with -endpoints: an APN device
+// token's 64 hex digits. A wider endpoint (an FCM token) pushes its row's
+// USER to the right.
+const endpointWidth = 64
 
 func newPrinter(out io.Writer, cfg *config) *printer {
 	w := bufio.NewWriterSize(out, 64<<10)
 	p := &printer{w: w, cfg: cfg, enc: json.NewEncoder(w)}
 	if !cfg.jsonOut {
-		fmt.Fprintf(p.w, row, "BINDING", "TYPE", "UPDATED", "CREATED", "USER")
+		fmt.Fprintf(p.w, row, "BINDING", "TYPE", "UPDATED", "CREATED", p.endpointColumn("ENDPOINT"), "USER")
 	}
 	return p
+}
+
+// endpointColumn is the ENDPOINT column's cell for v, with -endpoints.
+func (p *printer) endpointColumn(v string) string {
+	if !p.cfg.endpoints {
+		return ""
+	}
+	return fmt.Sprintf("%-*s  ", endpointWidth, cli.Printable(v))
 }
 
 type jsonBinding struct {
@@ -49,7 +62,8 @@ type jsonBinding struct {
 
 func (p *printer) line(jb jsonBinding, endpoint string) {
 	if !p.cfg.jsonOut {
-		fmt.Fprintf(p.w, row, jb.SID, cli.Printable(string(jb.BindingType)), jb.DateUpdated.Format(time.RFC3339), jb.DateCreated.Format(time.RFC3339), cli.Printable(jb.Identity))
+		fmt.Fprintf(p.w, row, jb.SID, cli.Printable(string(jb.BindingType)), jb.DateUpdated.Format(time.RFC3339), jb.DateCreated.Format(time.RFC3339),
+			p.endpointColumn(endpoint), cli.Printable(jb.Identity))
 		return
 	}
 	if p.cfg.endpoints {
@@ -72,8 +86,10 @@ func (p *printer) bindingLocked(b *chat.Binding) {
 
 func (p *printer) flushLocked() { _ = p.w.Flush() }
 
-func (p *printer) flush() {
+// flush writes what is buffered and returns the first error writing
+// stdout met, if any (a bufio.Writer keeps it).
+func (p *printer) flush() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.flushLocked()
+	return p.w.Flush()
 }

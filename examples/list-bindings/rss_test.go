@@ -25,10 +25,7 @@ import (
 func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 	const users = 1_000_000
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "list-bindings")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildTool(b)
 	srv := chattest.NewServer()
 	defer srv.Close()
 	svc := srv.AddService()

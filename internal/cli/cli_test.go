@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,7 +78,7 @@ func TestFlagsCheck(t *testing.T) {
 	for _, tc := range cases {
 		var f Flags
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		f.Register(fs)
+		f.Register(fs, "what the tool does at once")
 		if err := fs.Parse(tc.args); err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +90,7 @@ func TestFlagsCheck(t *testing.T) {
 	}
 	var f Flags
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	f.Register(fs)
+	f.Register(fs, "what the tool does at once")
 	_ = fs.Parse(nil)
 	if f.PageSize != chat.AutoPageSize || f.Concurrency != 8 {
 		t.Errorf("defaults: page size %d, concurrency %d; want 50 and 8", f.PageSize, f.Concurrency)
@@ -142,5 +144,52 @@ func TestClock(t *testing.T) {
 	c.observe(now.Add(-3*time.Hour), now)
 	if d := time.Since(c.Now()); d < 3*time.Hour-2*time.Second || strings.Count(warn.String(), "warning") != 1 || !strings.Contains(warn.String(), "3h0m0s behind") {
 		t.Fatalf("3 h behind read as %v; warned %q", d, warn.String())
+	}
+}
+
+// TestFlagsConnect: without credentials an explicit -service or -base-url
+// is a usage error (the operator meant the real API); neither is the demo.
+func TestFlagsConnect(t *testing.T) {
+	for _, v := range []string{client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret} {
+		t.Setenv(v, "")
+	}
+	for _, f := range []Flags{{Service: "IS0123456789abcdef0123456789abcdef"}, {BaseURL: "http://127.0.0.1:1"}} {
+		var w bytes.Buffer
+		env, err := f.Connect(&w, "tool", SeedSmall)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no TWILIO_* credentials") || env != nil {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+	var w bytes.Buffer
+	f := Flags{Concurrency: 2, Verbose: true}
+	env, err := f.Connect(&w, "tool", SeedSmall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	if !strings.Contains(w.String(), "in-process emulator") || !strings.HasPrefix(env.Client.UserAgent(), "twiliochat-go/") || !strings.Contains(env.Client.UserAgent(), "tool/"+client.Version) {
+		t.Errorf("demo: %q, user agent %q", w.String(), env.Client.UserAgent())
+	}
+	var v bytes.Buffer
+	if err := PrintVersion(&v, "tool"); err != nil || v.String() != "tool "+client.Version+"\n" {
+		t.Errorf("version %q, %v", v.String(), err)
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	t.Parallel()
+	if InterruptedBy(context.Background()) != nil {
+		t.Error("a live context was interrupted")
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&Interrupted{Signal: syscall.SIGTERM})
+	if in := InterruptedBy(ctx); in == nil || in.ExitCode() != 143 || in.Name() != "SIGTERM" || in.Error() != "interrupted by SIGTERM" {
+		t.Errorf("SIGTERM: %v", in)
+	}
+	ctx, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if in := InterruptedBy(ctx); in == nil || in.ExitCode() != 130 || in.Name() != "SIGINT" {
+		t.Errorf("cancelled: %v", in)
 	}
 }

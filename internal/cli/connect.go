@@ -8,6 +8,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -150,4 +151,24 @@ func ParseTypes(s string) ([]chat.BindingType, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// Connect connects as the flags say (see Connect), with the tool's name in
+// the User-Agent and, with -v, the client's log on stderr. An explicit
+// -service or -base-url without credentials is a usage error: the operator
+// meant the real API, and the demo needs neither.
+func (f *Flags) Connect(stderr io.Writer, tool string, seed func(*chattest.Service) []string, opts ...client.Option) (*Env, error) {
+	real, err := Credentials(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if !real && (f.Service != "" || f.BaseURL != "") {
+		return nil, Usagef("-service and -base-url are for the real API, but no TWILIO_* credentials are set: set %s and %s (or %s, %s and %s), or leave both flags out for the demo",
+			client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret, client.EnvAccountSID)
+	}
+	opts = append(ClientOptions(f.BaseURL, tool), opts...)
+	if f.Verbose {
+		opts = append(opts, client.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	return Connect(stderr, f.Service, f.Concurrency, seed, opts...)
 }
