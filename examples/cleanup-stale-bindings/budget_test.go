@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
-	"github.com/twiliochat/twiliochat-go/internal/cli"
+	"github.com/twiliochat/twiliochat-go/chat/v2/cleanup"
 )
 
 // TestStaysWithinTheWriteBudget runs against the live API's limits: at
@@ -36,16 +40,17 @@ func TestProgressModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &cleaner{cfg: &config{}, env: &cli.Env{Client: c}, start: time.Now()}
-	cl.scanned.Store(42)
-	cl.removed.Store(7)
+	job, err := cleanup.New(chat.New(c).Services(w.svc.SID), cleanup.Options{OlderThan: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tty := range []bool{true, false} {
-		var out bytes.Buffer
-		stop := startProgress(cl, &out, tty, 20*time.Millisecond)
+		var out syncBuffer
+		stop := startProgress(job, c, &out, tty, 20*time.Millisecond)
 		time.Sleep(600 * time.Millisecond)
 		stop()
 		s := out.String()
-		lines := strings.Count(s, "progress: scanned 42  matched 0  removed 7")
+		lines := strings.Count(s, "progress: scanned 0  matched 0  removed 0  gone 0  kept 0  failed 0  0.0 removals/s (no limit)  requests 0  retries 0  429s 0  5xx 0  waited 0s")
 		if tty && (lines < 2 || !strings.HasPrefix(s, "\r") || !strings.HasSuffix(s, "\n") || strings.Count(s, "\n") != 1) {
 			t.Errorf("terminal: %q", s)
 		}
@@ -53,4 +58,48 @@ func TestProgressModes(t *testing.T) {
 			t.Errorf("pipe: %q", s)
 		}
 	}
+}
+
+// TestProgressShowsA429Storm: while the API answers 429 to every DELETE,
+// the progress line shows the 429s and the retries, not only counts that
+// do not move.
+func TestProgressShowsA429Storm(t *testing.T) {
+	w := newWorld(t, 1, 4)
+	w.env(t)
+	w.srv.Inject(chattest.Fault{Method: "GET", Status: 429, Times: 3}) // the client retries a GET itself
+	w.srv.Inject(chattest.Fault{Method: "DELETE", Status: 429, Times: 30})
+	code, out, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-progress", "10ms", w.users[0].Identity)
+	if s := parseSummary(t, out); code != 0 || s.removed != 2 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	// While nothing is removed, the 429s and the retries show.
+	storm := 0
+	for _, m := range regexp.MustCompile(`removed 0 .*  requests (\d+)  retries (\d+)  429s (\d+)  5xx 0  waited`).FindAllStringSubmatch(errOut, -1) {
+		retries, _ := strconv.Atoi(m[2])
+		n429, _ := strconv.Atoi(m[3])
+		if retries >= 1 && n429 >= 10 {
+			storm++
+		}
+	}
+	if storm == 0 {
+		t.Errorf("no progress line shows the retries and 429s while nothing was removed:\n%s", tail(errOut))
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +40,18 @@ func TestUsage(t *testing.T) {
 		{[]string{"-apply", "-from-plan", "p.jsonl", "-all-users"}, "-from-plan lists nothing"},
 		{[]string{"-older-than", "1h", "-state", "s.json"}, "with -apply"},
 		{[]string{"-older-than", "1h", "-audit", "a.jsonl"}, "with -apply"},
-		{[]string{"-older-than", "1h", "-apply", "-state", "x", "-audit", "x"}, "different files"},
+		{[]string{"-older-than", "1h", "-apply", "-state", "x", "-audit", "x"}, "-state x and -audit x are the same file"},
+		{[]string{"-older-than", "1h", "-apply", "-state", "x", "-audit", "./x"}, "are the same file"},
+		{[]string{"-older-than", "1h", "-apply", "-file", "u", "-state", "u"}, "are the same file"},
+		{[]string{"-apply", "-from-plan", "p", "-audit", "p"}, "-from-plan p and -audit p are the same file"},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"-older-than", "1h", "-dry-run=false"}, "-dry-run=false removes nothing by itself: give -apply"},
+		{[]string{"-older-than", "1.5d"}, "whole days"},
+		{[]string{"-older-than", "-1d"}, "whole days"},
+		{[]string{"-older-than", "d"}, "whole days"},
+		{[]string{"-older-than", "1d-2h"}, "positive duration"},
+		{[]string{"-older-than", "0d"}, "must be positive, e.g. -older-than 30d"},
+		{[]string{"-older-than", "1h", "-no-progress", "-1s"}, "-no-progress"},
 	}
 	for _, tc := range cases {
 		var out, errOut bytes.Buffer
@@ -55,9 +67,83 @@ func TestUsage(t *testing.T) {
 		t.Errorf("-h: exit %d", code)
 	}
 	for _, flag := range []string{"-older-than", "-apply", "-dry-run", "-rate", "-concurrency", "-all-users", "-state", "-audit", "-plan", "-from-plan",
-		"-page-size", "-type", "-file", "-service", "-base-url", "-progress", "-retry-wait", "exit status"} {
+		"-page-size", "-type", "-file", "-service", "-base-url", "-progress", "-retry-wait", "-no-progress", "-json", "-version", "-v", "30d",
+		"exit status", "130 interrupted by SIGINT, 143 by SIGTERM"} {
 		if !strings.Contains(errOut.String(), flag) {
 			t.Errorf("-h does not describe %s", flag)
+		}
+	}
+}
+
+// TestOlderThanTakesDays: -older-than is a Go duration, or whole days
+// first, then optionally a duration.
+func TestOlderThanTakesDays(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	for in, want := range map[string]time.Duration{"720h": 720 * time.Hour, "30d": 30 * day, "1d12h": 36 * time.Hour, "2d30m": 2*day + 30*time.Minute, "90m": 90 * time.Minute} {
+		if got, err := parseAge(in); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
+		}
+		cfg, _, err := parse([]string{"-older-than", in}, io.Discard)
+		if err != nil || cfg.olderThan != want {
+			t.Errorf("-older-than %s: %v", in, err)
+		}
+	}
+	for _, bad := range []string{"", "d", "1.5d", "+1d", "-1d", "1d-1h", "1dd", "100001d", "1w", "30 d"} {
+		if d, err := parseAge(bad); err == nil {
+			t.Errorf("%q: %v, want an error", bad, d)
+		}
+	}
+}
+
+// TestTheSameFileByAnotherPathIsAUsageError: -from-plan P -audit P would
+// read its own audit lines as plan lines; a link or another spelling of P
+// is the same file, and refused as well, before anything is sent.
+func TestTheSameFileByAnotherPathIsAUsageError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.jsonl")
+	if err := os.WriteFile(plan, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hard, soft := filepath.Join(dir, "hard"), filepath.Join(dir, "soft")
+	if err := os.Link(plan, hard); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(plan, soft); err != nil {
+		t.Fatal(err)
+	}
+	for _, audit := range []string{plan, hard, soft, dir + "/./plan.jsonl"} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"-apply", "-from-plan", plan, "-audit", audit}, nil, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "are the same file") || out.Len() != 0 {
+			t.Errorf("-audit %s: exit %d, %q", audit, code, errOut.String())
+		}
+	}
+	if b, _ := os.ReadFile(plan); string(b) != "{}\n" {
+		t.Errorf("the plan was written to: %q", b)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-version"}, nil, &out, &errOut); code != 0 || out.String() != "cleanup-stale-bindings "+client.Version+"\n" || errOut.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
+// TestServiceWithoutCredentialsIsAUsageError: -service IS… -apply with no
+// credentials set once ran the demo and printed "removed 27".
+func TestServiceWithoutCredentialsIsAUsageError(t *testing.T) {
+	for _, v := range []string{client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret} {
+		t.Setenv(v, "")
+	}
+	for _, args := range [][]string{{"-service", "IS0123456789abcdef0123456789abcdef"}, {"-base-url", "http://127.0.0.1:1"}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"-older-than", "720h", "-apply", "-rate", "0"}, args...), nil, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "no TWILIO_* credentials are set") || out.Len() != 0 || strings.Contains(errOut.String(), "emulator") {
+			t.Errorf("%q: exit %d\nstdout %q\nstderr %q", args, code, out.String(), errOut.String())
 		}
 	}
 }
@@ -102,40 +188,5 @@ func TestRateAboveTheBudgetWarns(t *testing.T) {
 	code, _, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-rate", "40", w.users[0].Identity)
 	if code != 0 || !strings.Contains(errOut, "-rate 40 exceeds the service's whole write budget of 30") {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
-	}
-}
-
-func TestRetry(t *testing.T) {
-	t.Parallel()
-	calls := 0
-	v, err := retry(context.Background(), time.Microsecond, func() (int, error) {
-		if calls++; calls <= 12 {
-			return 0, &client.Error{Status: 429}
-		}
-		return 7, nil
-	})
-	if err != nil || v != 7 || calls != 13 {
-		t.Fatalf("retry = %d, %v after %d calls", v, err, calls)
-	}
-	for _, tc := range []struct {
-		err   error
-		calls int
-	}{
-		{&client.Error{Status: 503}, 6},
-		{&client.RequestError{Err: errors.New("reset")}, 6},
-		{&client.Error{Status: 403}, 1},
-		{&client.Error{Status: 404}, 1},
-	} {
-		calls = 0
-		_, err := retry(context.Background(), time.Microsecond, func() (int, error) { calls++; return 0, tc.err })
-		if err == nil || calls != tc.calls {
-			t.Errorf("%v: %d calls, %v; want %d", tc.err, calls, err, tc.calls)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	calls = 0
-	if _, err := retry(ctx, time.Millisecond, func() (int, error) { calls++; return 0, &client.Error{Status: 429} }); err == nil || calls != 1 {
-		t.Fatalf("retry went on after cancellation: %d calls", calls)
 	}
 }

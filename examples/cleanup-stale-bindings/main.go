@@ -1,31 +1,19 @@
 // Command cleanup-stale-bindings removes push bindings that have not been
 // updated for a while, from named users of a Chat service or from the whole
-// service.
+// service: flags, printing and exit statuses over the package
+// chat/v2/cleanup, which does the work. Its manual is README.md beside it.
 //
-//	cleanup-stale-bindings -service IS… -older-than 720h alice bob              # dry run: prints what would go
-//	cleanup-stale-bindings -service IS… -older-than 720h -apply -file users.txt
-//	cleanup-stale-bindings -service IS… -older-than 720h -all-users -plan plan.jsonl
-//	cleanup-stale-bindings -service IS… -apply -from-plan plan.jsonl -audit audit.jsonl -state run.state
+//	cleanup-stale-bindings -service IS… -older-than 30d alice bob              # dry run: prints what would go
+//	cleanup-stale-bindings -service IS… -older-than 30d -apply -file users.txt -state run.state
+//	cleanup-stale-bindings -service IS… -older-than 30d -all-users -plan plan.jsonl
+//	cleanup-stale-bindings -service IS… -apply -from-plan plan.jsonl -audit audit.jsonl
 //
-// It is a dry run unless -apply is given. A binding is removed only when it
-// matches every filter: its date_updated is known and older than
-// -older-than, measured on the API's clock, and its type is one of -type
-// (when given). Immediately before each removal the binding is read again,
-// and removed only if it still matches: a device that re-registered since it
-// was listed keeps its binding. Users are listed -concurrency at a time
-// (-all-users walks the service-wide listing instead), and removals stay
-// within -rate a second, adapting to the API's 429s.
-//
-// -state resumes a run that was killed; -audit keeps one JSON line per
-// removal; -plan writes a dry run's matches, and -from-plan removes exactly
-// those. Progress goes to stderr. Ctrl-C stops listing and starting
-// removals, lets removals in flight finish, and prints the summary.
-//
-// Exit status: 0 when nothing failed, 1 when some removal or listing
-// failed, 2 on bad usage, 130 when interrupted.
-//
-// With no TWILIO_* credentials set it runs against an in-process emulator
-// with demo data and the live API's limits, and says so.
+// Exit status: 0 when nothing failed; 1 when some removal or listing
+// failed, a file or stdout could not be written, nothing moved for
+// -no-progress, or a users line was too long; 2 on bad usage, before
+// anything was sent; 130 when interrupted by SIGINT, 143 by SIGTERM. With
+// no TWILIO_* credentials set it runs against an in-process emulator with
+// demo data, and says so.
 package main
 
 import (
@@ -34,17 +22,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"os/signal"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/chat/v2/cleanup"
 	"github.com/twiliochat/twiliochat-go/client"
 	"github.com/twiliochat/twiliochat-go/internal/cli"
 )
 
+const tool = "cleanup-stale-bindings"
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.WithSignals(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -54,124 +43,189 @@ func main() {
 // a second, shared with everything else the application writes.
 const serviceBudget = 30
 
-type config struct {
-	cli.Flags
-	olderThan   time.Duration
-	apply       bool
-	rate        float64
-	progress    time.Duration // between progress lines when stderr is not a terminal
-	retryWait   time.Duration // shortest backoff
-	stateFile   string
-	auditFile   string
-	planFile    string
-	fromPlan    string
-	olderThanOK bool // -older-than was given
-}
-
-func parse(args []string, stderr io.Writer) (*config, []string, error) {
-	cfg := config{}
-	dryRun := true
-	fs := flag.NewFlagSet("cleanup-stale-bindings", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.Register(fs, "users listed at once, and removals at once")
-	fs.DurationVar(&cfg.olderThan, "older-than", 0, "remove bindings whose date_updated is older than this, e.g. 720h (required, except with -from-plan)")
-	fs.BoolVar(&dryRun, "dry-run", true, "print what would be removed and remove nothing; -apply turns it off")
-	fs.BoolVar(&cfg.apply, "apply", false, "remove the matching bindings")
-	fs.Float64Var(&cfg.rate, "rate", 10, "removals per second at most, adapting down on 429s; the service's whole write budget is 30, shared with the live app; 0 for no limit (emulators, proxies)")
-	fs.DurationVar(&cfg.progress, "progress", 5*time.Second, "interval between progress lines when stderr is not a terminal")
-	fs.DurationVar(&cfg.retryWait, "retry-wait", 100*time.Millisecond, "shortest wait before retrying; waits grow from it")
-	fs.StringVar(&cfg.stateFile, "state", "", "record progress in this file, and resume from it: finished users (or the service walk's place) are not listed again")
-	fs.StringVar(&cfg.auditFile, "audit", "", "append one JSON line per removal decision and outcome to this file")
-	fs.StringVar(&cfg.planFile, "plan", "", "with a dry run, write the matching bindings to this file as JSON lines")
-	fs.StringVar(&cfg.fromPlan, "from-plan", "", "with -apply, remove exactly the bindings of this plan (each re-checked first) and list nothing")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cleanup-stale-bindings -older-than DURATION [-apply] [flags] [user …]")
-		fmt.Fprintln(stderr, "       cleanup-stale-bindings -older-than DURATION [-apply] [flags] -all-users")
-		fmt.Fprintln(stderr, "       cleanup-stale-bindings -apply -from-plan FILE [flags]")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "exit status: 0 nothing failed, 1 some removal or listing failed, 2 bad usage, 130 interrupted")
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	fs.Visit(func(f *flag.Flag) { cfg.olderThanOK = cfg.olderThanOK || f.Name == "older-than" })
-	if err := cfg.Check(fs.Args()); err != nil {
-		return nil, nil, err
-	}
-	explicitDryRun := false
-	fs.Visit(func(f *flag.Flag) { explicitDryRun = explicitDryRun || f.Name == "dry-run" })
-	var err error
-	switch {
-	case cfg.apply && explicitDryRun && dryRun:
-		err = cli.Usagef("-apply and -dry-run contradict each other; give one")
-	case cfg.fromPlan == "" && cfg.olderThan <= 0:
-		err = cli.Usagef("-older-than is required and must be positive, e.g. -older-than 720h")
-	case cfg.olderThanOK && cfg.olderThan <= 0:
-		err = cli.Usagef("-older-than must be positive, e.g. -older-than 720h")
-	case math.IsNaN(cfg.rate) || math.IsInf(cfg.rate, 0) || cfg.rate < 0:
-		err = cli.Usagef("-rate must be 0 (no limit) or a positive number of removals per second")
-	case cfg.progress <= 0 || cfg.retryWait <= 0:
-		err = cli.Usagef("-progress and -retry-wait must be positive")
-	case cfg.planFile != "" && cfg.apply:
-		err = cli.Usagef("-plan writes a dry run's matches; run without -apply, then -apply -from-plan %s", cfg.planFile)
-	case cfg.fromPlan != "" && !cfg.apply:
-		err = cli.Usagef("-from-plan removes the plan's bindings: add -apply")
-	case cfg.fromPlan != "" && (len(fs.Args()) > 0 || cfg.File != "" || cfg.AllUsers):
-		err = cli.Usagef("-from-plan lists nothing: name no users and no -file or -all-users with it")
-	case (cfg.stateFile != "" || cfg.auditFile != "") && !cfg.apply:
-		err = cli.Usagef("-state and -audit record removals: use them with -apply")
-	case cfg.stateFile != "" && cfg.stateFile == cfg.auditFile:
-		err = cli.Usagef("-state and -audit must be different files")
-	}
-	return &cfg, fs.Args(), err
-}
-
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, names, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
+		fmt.Fprintln(stderr, tool+":", err)
 		return 2
+	}
+	if cfg.Version {
+		if err := cli.PrintVersion(stdout, tool); err != nil {
+			fmt.Fprintln(stderr, tool+": writing to stdout:", err)
+			return 1
+		}
+		return 0
 	}
 	if cfg.apply && cfg.rate > serviceBudget {
 		fmt.Fprintf(stderr, "warning: -rate %g exceeds the service's whole write budget of %d a second, which the live application shares\n", cfg.rate, serviceBudget)
 	}
-	opts := append(cli.ClientOptions(cfg.BaseURL, "cleanup-stale-bindings"),
+	opts := []client.Option{
 		client.WithMaxRetries(6),
 		client.WithRetryWait(cfg.retryWait, 50*cfg.retryWait),
-		client.WithRetryAfterLimit(2*time.Minute),
-	)
+		client.WithRetryAfterLimit(2 * time.Minute),
+	}
 	if cfg.rate > 0 {
 		opts = append(opts, client.WithRateLimit(client.RateLimit{PerSecond: cfg.rate, Adaptive: true, WritesOnly: true}))
 	}
-	env, err := cli.Connect(stderr, cfg.Service, cfg.Concurrency, cli.SeedUsers(12, 120), opts...)
+	env, err := cfg.Connect(stderr, tool, cli.SeedUsers(12, 120), opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
+		fmt.Fprintln(stderr, tool+":", err)
 		return 2
 	}
 	defer env.Close()
+	r := &runner{cfg: cfg, env: env, stderr: stderr}
+	return r.run(ctx, names, stdin, stdout)
+}
 
-	c := newCleaner(cfg, env, stdout, stderr)
-	defer c.close()
-	if err := c.open(names, stdin); err != nil {
-		fmt.Fprintln(stderr, "cleanup-stale-bindings:", err)
-		var ue *cli.UsageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
-	stopProgress := startProgress(c, stderr, cli.IsTerminal(stderr), cfg.progress)
-	c.run(ctx)
-	stopProgress()
-	c.summary(stdout, ctx.Err() != nil)
+// runner is one run of the tool: the job, its files and its output.
+type runner struct {
+	cfg    *config
+	env    *cli.Env
+	stderr io.Writer
+	out    *printer
+	plan   *newPlan
+	audit  io.WriteCloser
+}
+
+func (r *runner) run(parent context.Context, names []string, stdin io.Reader, stdout io.Writer) int {
+	ctx, stop := context.WithCancelCause(parent)
+	defer stop(nil)
+	cfg := r.cfg
+	r.out = &printer{w: stdout, json: cfg.jsonOut, plan: cfg.fromPlan != "", failed: stop}
+	var plan *cleanup.Plan
+	var users *cli.Users
+	var err error
 	switch {
-	case ctx.Err() != nil:
-		return 130
-	case c.failures() > 0:
+	case cfg.fromPlan != "":
+		var closer io.Closer
+		if plan, closer, err = openPlan(cfg, r.stderr); err == nil {
+			defer closer.Close()
+		}
+	case !cfg.AllUsers:
+		if users, err = cli.OpenUsers(names, cfg.File, stdin, r.env.DemoUsers); err == nil {
+			defer users.Close()
+		}
+	}
+	if err == nil && cfg.planFile != "" {
+		r.plan, err = createPlan(cfg.planFile)
+	}
+	if err == nil && cfg.auditFile != "" {
+		r.audit, err = openAudit(cfg.auditFile)
+	}
+	if err != nil {
+		return r.refused(err)
+	}
+	opts := cleanup.Options{OlderThan: cfg.olderThan, Types: cfg.Types, Apply: cfg.apply, Concurrency: cfg.Concurrency, PageSize: cfg.PageSize,
+		OnOutcome: r.out.outcome, Journal: cfg.stateFile, NoProgress: cfg.noProgress}
+	if cfg.noProgress == 0 {
+		opts.NoProgress = -1 // never
+	}
+	if r.plan != nil {
+		opts.Plan = r.plan.tmp
+	}
+	if r.audit != nil {
+		opts.Audit = r.audit
+	}
+	job, err := cleanup.New(r.env.API.Services(r.env.ServiceSID), opts)
+	if err != nil {
+		return r.refused(err)
+	}
+	stopProgress := startProgress(job, r.env.Client, r.stderr, cli.IsTerminal(r.stderr), cfg.progress)
+	var report cleanup.Report
+	switch {
+	case plan != nil:
+		report, err = job.ApplyPlan(ctx, plan)
+	case cfg.AllUsers:
+		report, err = job.Service(ctx)
+	default:
+		report, err = job.Users(ctx, users.All(func(err error) { stop(&stopped{err}) }))
+	}
+	stopProgress()
+	return r.finish(parent, report, err)
+}
+
+// refused reports a run refused before anything was sent: exit 2.
+func (r *runner) refused(err error) int {
+	if r.plan != nil {
+		_ = r.plan.finish(false)
+	}
+	if r.audit != nil {
+		r.audit.Close()
+	}
+	fmt.Fprintln(r.stderr, tool+":", err)
+	return 2
+}
+
+// finish closes the run's files, prints the summary and why the run
+// stopped, and returns the exit status.
+func (r *runner) finish(parent context.Context, report cleanup.Report, err error) int {
+	var we *cleanup.WriteError
+	planWhole := !errors.As(err, &we) || we.What != "plan"
+	var fileErrs []error
+	if r.plan != nil {
+		if perr := r.plan.finish(planWhole); perr != nil {
+			fileErrs, planWhole = append(fileErrs, perr), false
+		}
+	}
+	if r.audit != nil {
+		if cerr := r.audit.Close(); cerr != nil {
+			fileErrs = append(fileErrs, fmt.Errorf("-audit %s: %w", r.cfg.auditFile, cerr))
+		}
+	}
+	var in *cli.Interrupted
+	if !errors.As(err, &in) && errors.Is(err, context.Canceled) {
+		in = cli.InterruptedBy(parent)
+	}
+	code := r.exitCode(err, in, errors.Join(fileErrs...))
+	if code == 2 {
+		fmt.Fprintln(r.stderr, tool+":", err)
+		return 2
+	}
+	signal, planned := "", ""
+	if in != nil && code == in.ExitCode() {
+		signal = in.Name()
+	}
+	if r.plan != nil && planWhole {
+		planned = r.plan.path
+	}
+	r.out.summary(report, !r.cfg.apply, signal, planned, code, errors.Join(append([]error{err}, fileErrs...)...))
+	if report.Skipped > 0 {
+		fmt.Fprintf(r.stderr, "Resumed: %d users or plan lines that an earlier run of -state %s finished were skipped.\n", report.Skipped, r.cfg.stateFile)
+	}
+	if errors.Is(err, cleanup.ErrNoProgress) {
+		saved := ""
+		if r.cfg.stateFile != "" {
+			saved = fmt.Sprintf(", and its journal is saved in -state %s: run it again with the same flags to go on", r.cfg.stateFile)
+		}
+		fmt.Fprintf(r.stderr, "%s: nothing moved for %v (-no-progress); the run stopped%s.\n", tool, r.cfg.noProgress, saved)
+	} else if err != nil && !errors.Is(err, cleanup.ErrFailed) && signal == "" {
+		fmt.Fprintln(r.stderr, tool+":", err)
+	}
+	for _, e := range fileErrs {
+		fmt.Fprintln(r.stderr, tool+":", e)
+	}
+	if r.out.err != nil && !errors.Is(err, r.out.err) { // the summary could not be written
+		fmt.Fprintln(r.stderr, tool+":", r.out.err)
+		code = max(code, 1)
+	}
+	return code
+}
+
+// exitCode is the status of a run that ended with err, interrupted by in
+// (or not), whose files ended with fileErr.
+func (r *runner) exitCode(err error, in *cli.Interrupted, fileErr error) int {
+	switch {
+	case err == nil && fileErr == nil:
+		return 0
+	case errors.As(err, new(*stopped)) || errors.Is(err, cleanup.ErrNoProgress) || fileErr != nil:
+		return 1
+	case r.env.Client.Stats().Attempts == 0 && in == nil:
+		return 2 // refused before anything was sent: a journal or plan of another job, a file it cannot create
+	case in == nil || errors.As(err, new(*cleanup.WriteError)):
 		return 1
 	}
-	return 0
+	return in.ExitCode()
 }

@@ -22,6 +22,7 @@ import (
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
+	"github.com/twiliochat/twiliochat-go/chat/v2/cleanup"
 	"github.com/twiliochat/twiliochat-go/client"
 )
 
@@ -77,8 +78,14 @@ func (w *world) left(t testing.TB) (stale, fresh int) {
 			fresh++
 		}
 	}
-	if total := len(w.stale); fresh != total/2 {
-		t.Errorf("%d fresh bindings left of %d: a binding that matched no filter was removed", fresh, total/2)
+	all := 0
+	for _, s := range w.stale {
+		if !s {
+			all++
+		}
+	}
+	if fresh != all {
+		t.Errorf("%d fresh bindings left of %d: a binding that matched no filter was removed", fresh, all)
 	}
 	return stale, fresh
 }
@@ -209,11 +216,13 @@ func TestUsersNamedTwice(t *testing.T) {
 	w.env(t)
 	a := w.users[0]
 	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", a.Identity, a.Identity, a.SID)
-	if s := strings.Count(out, "would remove BS"); code != 0 || s != 5 || !strings.Contains(out, "scanned 10, matched 5") {
+	// Named by SID while its listing by identity is under way, a user is
+	// listed twice; each binding is still judged once.
+	if s := strings.Count(out, "would remove BS"); code != 0 || s != 5 || !regexp.MustCompile(`scanned (10|20), matched 5 `).MatchString(out) {
 		t.Fatalf("dry run: exit %d, %d lines:\n%s", code, s, out)
 	}
 	code, out, _ = w.run(t, context.Background(), "", "-older-than", "720h", "-apply", a.SID, a.Identity, a.Identity)
-	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 10, matched: 5, removed: 5}) {
+	if s := parseSummary(t, out); code != 0 || s.scanned < 10 || s.scanned > 20 || s != (summary{scanned: s.scanned, matched: 5, removed: 5}) {
 		t.Fatalf("exit %d, summary %+v", code, s)
 	}
 	if st := w.srv.Stats(); st.Removed != 5 || st.RemoveMisses != 0 {
@@ -234,23 +243,44 @@ func TestInterruptionLeavesACorrectSummary(t *testing.T) {
 	if int64(s.removed) != w.srv.Stats().Removed || s.removed+stale != 5000 || s.failed != 0 || s.removed+s.gone+s.kept+s.notDone != s.matched {
 		t.Errorf("summary %+v, emulator removed %d, %d stale left", s, w.srv.Stats().Removed, stale)
 	}
-	if s.removed >= 5000 || !strings.Contains(out, "Interrupted: no new listings or removals were started") {
+	if s.removed >= 5000 || !strings.Contains(out, "Interrupted (SIGINT): no new listings or removals were started") {
 		t.Errorf("the run was not interrupted: %+v", s)
 	}
 }
 
+// addStale gives u one more stale binding.
+func (w *world) addStale(u *chattest.User) string {
+	sid := u.AddBinding(chattest.Binding{DateUpdated: time.Now().Add(-60 * 24 * time.Hour)})
+	w.stale[sid] = true
+	return sid
+}
+
 // proxy puts a reverse proxy in front of the world's emulator that calls
-// observe with each request and, after it is served, with its status.
+// after with each request once it is served, with its status (before the
+// answer goes back).
 func (w *world) proxy(t testing.TB, after func(r *http.Request, status int)) {
+	w.proxyWith(t, nil, after)
+}
+
+// proxyBefore puts a reverse proxy in front of the world's emulator that
+// calls before with each request before it is forwarded.
+func (w *world) proxyBefore(t testing.TB, before func(r *http.Request)) { w.proxyWith(t, before, nil) }
+
+func (w *world) proxyWith(t testing.TB, before func(r *http.Request), after func(r *http.Request, status int)) {
 	target, _ := url.Parse(w.srv.URL)
 	rp := &httputil.ReverseProxy{
 		Rewrite:  func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = r.In.Host },
 		ErrorLog: log.New(io.Discard, "", 0), // requests cancelled by an interrupted run are expected
 	}
 	ps := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if before != nil {
+			before(r)
+		}
 		rec := &statusRecorder{ResponseWriter: rw, status: 200}
 		rp.ServeHTTP(rec, r)
-		after(r, rec.status)
+		if after != nil {
+			after(r, rec.status)
+		}
 	}))
 	t.Cleanup(ps.Close)
 	w.base = ps.URL
@@ -325,8 +355,8 @@ func TestRecheckKeepsARefreshedBinding(t *testing.T) {
 }
 
 // TestALostSuccessCountsAsRemoved: the DELETE removes the binding but its
-// answer is lost, the client's retries then run out on 429s, and the tool's
-// own retry finds nothing: that is a removal, not "already gone".
+// answer is lost (a proxy's 502), and the read before trying again finds
+// nothing: that is a removal, not "already gone".
 func TestALostSuccessCountsAsRemoved(t *testing.T) {
 	w := newWorld(t, 1, 2)
 	w.env(t)
@@ -334,7 +364,6 @@ func TestALostSuccessCountsAsRemoved(t *testing.T) {
 	sid := w.staleOf(u)[0]
 	path := "/v2/Services/" + w.svc.SID + "/Users/" + url.PathEscape(u.Identity) + "/Bindings/" + sid
 	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, ServeFirst: true, Status: 502, Body: "<html>lost</html>", ContentType: "text/html"})
-	w.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: path, Status: 429, Times: 6})
 	code, out, _ := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", u.Identity)
 	if s := parseSummary(t, out); code != 0 || s != (summary{scanned: 2, matched: 1, removed: 1}) {
 		t.Fatalf("exit %d, summary %+v\n%s", code, s, out)
@@ -397,19 +426,19 @@ func TestAuditHasALinePerOutcome(t *testing.T) {
 	}
 	outcomes := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		var r auditRecord
+		var r cleanup.AuditRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
 		if r.Time.IsZero() || r.User == "" || r.Identity == "" || r.BindingType == "" || r.DateUpdated.IsZero() {
 			t.Errorf("incomplete line %q", line)
 		}
-		if r.Outcome == outRemoved && !strings.HasPrefix(r.RequestID, "RQ") {
+		if r.Outcome == "removed" && !strings.HasPrefix(r.RequestID, "RQ") {
 			t.Errorf("a removal without the Twilio request id: %q", line)
 		}
 		outcomes[r.SID] = r.Outcome
 	}
-	if len(outcomes) != 6 || outcomes[gone] != outGone || outcomes[kept] != outKept {
+	if len(outcomes) != 6 || outcomes[gone] != "already_gone" || outcomes[kept] != "kept_refreshed" {
 		t.Fatalf("outcomes %v", outcomes)
 	}
 	if n := strings.Count(string(raw), `"outcome":"removed"`); n != 4 {

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-
 	"net/http"
 	"net/url"
 	"os"
@@ -47,36 +48,51 @@ func (tr *traffic) reset() {
 	tr.lists = map[string]int{}
 }
 
-func readState(t testing.TB, path string) stateDoc {
+// journal is the lines of a job's journal (see the package's README for
+// their format), but for a last line cut off by a write that failed.
+func journal(t testing.TB, path string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	var out []map[string]any
+	text := readFile(t, path)
+	lines := strings.Split(text, "\n")
+	for _, line := range lines[:len(lines)-1] {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("journal line %q: %v", line, err)
+		}
+		out = append(out, m)
 	}
-	var d stateDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return out
 }
 
-// finishedUsers are the users a state file records as finished.
-func finishedUsers(d stateDoc, users []string) []string {
+// finishedUsers are the users a journal records as finished: by the first 8
+// bytes of the SHA-256 of their names.
+func finishedUsers(t testing.TB, path string, users []string) []string {
+	t.Helper()
+	done := map[string]bool{}
+	for _, rec := range journal(t, path) {
+		if d, ok := rec["done"].(string); ok {
+			done[d] = true
+		}
+	}
 	var out []string
-	for i, u := range users {
-		failed := false
-		for _, f := range d.Failed {
-			failed = failed || f == i
-		}
-		after := false
-		for _, a := range d.DoneAfter {
-			after = after || a == i
-		}
-		if (i < d.Done && !failed) || after {
+	for _, u := range users {
+		sum := sha256.Sum256([]byte(u))
+		if done[hex.EncodeToString(sum[:8])] {
 			out = append(out, u)
 		}
 	}
 	return out
+}
+
+func cutoffOf(t testing.TB, path string) string {
+	t.Helper()
+	for _, rec := range journal(t, path) {
+		if c, ok := rec["cutoff"].(string); ok {
+			return c
+		}
+	}
+	return ""
 }
 
 // TestResumeFromTheState interrupts a run with a state file halfway and
@@ -96,10 +112,10 @@ func TestResumeFromTheState(t *testing.T) {
 	if code, out, _ := w.run(t, w.cancelAfter(t, 200), "", args...); code != 130 {
 		t.Fatalf("first run: exit %d\n%s", code, tail(out))
 	}
-	first := readState(t, state)
-	done := finishedUsers(first, w.identities())
-	if len(done) < 100 || len(done) == 400 || first.Cutoff.IsZero() {
-		t.Fatalf("the state records %d finished users of 400, cutoff %v", len(done), first.Cutoff)
+	done := finishedUsers(t, state, w.identities())
+	cutoff := cutoffOf(t, state)
+	if len(done) < 100 || len(done) == 400 || cutoff == "" {
+		t.Fatalf("the journal records %d finished users of 400, cutoff %q", len(done), cutoff)
 	}
 	tr.reset()
 	code, out, errOut := w.run(t, context.Background(), "", args...)
@@ -119,8 +135,8 @@ func TestResumeFromTheState(t *testing.T) {
 	if stale, _ := w.left(t); stale != 0 || len(tr.deletes) != 400 || w.srv.Stats().RemoveMisses != 0 {
 		t.Errorf("%d stale left, %d removed in all", stale, len(tr.deletes))
 	}
-	if end := readState(t, state); end.Done != 400 || len(end.Failed) != 0 || !end.Cutoff.Equal(first.Cutoff) {
-		t.Errorf("final state: done %d, failed %v, cutoff %v (was %v)", end.Done, end.Failed, end.Cutoff, first.Cutoff)
+	if done := finishedUsers(t, state, w.identities()); len(done) != 400 || cutoffOf(t, state) != cutoff || strings.Contains(readFile(t, state), `"failed"`) {
+		t.Errorf("final journal: %d users finished, cutoff %q (was %q)\n%s", len(done), cutoffOf(t, state), cutoff, tail(readFile(t, state)))
 	}
 	// A third run has nothing left to list.
 	tr.reset()
@@ -139,8 +155,8 @@ func TestResumeAWalkFromTheState(t *testing.T) {
 	if code, _, _ := w.run(t, w.cancelAfter(t, 200), "", args...); code != 130 {
 		t.Fatalf("first run: exit %d", code)
 	}
-	if d := readState(t, state); d.NextPage == "" || d.Finished {
-		t.Fatalf("state after an interrupted walk: %+v", d)
+	if j := readFile(t, state); !strings.Contains(j, `{"walk":"http`) || strings.Contains(j, `"finished"`) {
+		t.Fatalf("journal after an interrupted walk:\n%s", j)
 	}
 	code, out, _ := w.run(t, context.Background(), "", args...)
 	if code != 0 {
@@ -155,8 +171,8 @@ func TestResumeAWalkFromTheState(t *testing.T) {
 			t.Errorf("%s removed %d times", path, n)
 		}
 	}
-	if d := readState(t, state); !d.Finished {
-		t.Errorf("final state %+v", d)
+	if j := journal(t, state); j[len(j)-1]["finished"] != true {
+		t.Errorf("final journal: %v; want it to end saying it finished", j[len(j)-1])
 	}
 }
 
@@ -173,14 +189,13 @@ func TestStateOfAnotherRunIsRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{append([]string{"-older-than", "1440h", "-apply", "-state", state}, ids...), "-older-than 720h0m0s, not 1440h0m0s"},
-		{append([]string{"-older-than", "720h", "-type", "apn", "-apply", "-state", state}, ids...), "-type"},
-		{[]string{"-older-than", "720h", "-all-users", "-apply", "-state", state}, "mode users, not all-users"},
-		{[]string{"-older-than", "720h", "-apply", "-state", state, "someone", "else", "entirely"}, "written for other users"},
+		{append([]string{"-older-than", "1440h", "-apply", "-state", state}, ids...), "older than 720h0m0s, not 1440h0m0s"},
+		{append([]string{"-older-than", "30d", "-type", "apn", "-apply", "-state", state}, ids...), `types "", not "apn"`},
+		{[]string{"-older-than", "720h", "-all-users", "-apply", "-state", state}, "a walk of users, not service"},
 	}
 	for _, tc := range cases {
-		code, _, errOut := w.run(t, context.Background(), "", tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) {
+		code, out, errOut := w.run(t, context.Background(), "", tc.args...)
+		if code != 2 || !strings.Contains(errOut, "is the journal of another job") || !strings.Contains(errOut, tc.want) || out != "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
 	}
@@ -192,7 +207,7 @@ func TestStateOfAnotherRunIsRefused(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "junk"), []byte("not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-state", filepath.Join(dir, "junk"), ids[0]); code != 2 || !strings.Contains(errOut, "not a state file") {
+	if code, _, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-state", filepath.Join(dir, "junk"), ids[0]); code != 2 || !strings.Contains(errOut, "is not a journal") {
 		t.Errorf("junk state: exit %d, %s", code, errOut)
 	}
 }
@@ -218,7 +233,7 @@ func TestPlanThenApplyExactlyThePlan(t *testing.T) {
 				t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 			}
 			lines := strings.Split(strings.TrimSpace(readFile(t, plan)), "\n")
-			if len(lines) != 16 || !strings.Contains(lines[0], `"plan":1`) {
+			if len(lines) != 17 || !strings.Contains(lines[0], `"plan":2`) || !strings.HasPrefix(lines[16], `{"end":true,"lines":15,"finished":true,"sha256":"`) {
 				t.Fatalf("plan file: %d lines, header %s", len(lines), lines[0])
 			}
 			u := w.users[1]
@@ -240,7 +255,7 @@ func TestPlanThenApplyExactlyThePlan(t *testing.T) {
 			}
 			// The plan's flags are the plan's.
 			for _, bad := range [][]string{{"-older-than", "1440h"}, {"-type", "apn"}} {
-				if code, _, errOut := w.run(t, context.Background(), "", append([]string{"-apply", "-from-plan", plan}, bad...)...); code != 2 || !strings.Contains(errOut, "the plan was made with") {
+				if code, _, errOut := w.run(t, context.Background(), "", append([]string{"-apply", "-from-plan", plan}, bad...)...); code != 2 || !strings.Contains(errOut, "the plan was made by a job with other options") {
 					t.Errorf("%q: exit %d, %s", bad, code, errOut)
 				}
 			}
