@@ -538,3 +538,39 @@ func TestSIGTERMStopsTheRunAsCtrlC(t *testing.T) {
 		t.Errorf("exit %d, summary %+v\n%s", code, s, tail(out))
 	}
 }
+
+// An audit on a device or a pipe (which cannot be synced) is written, and
+// the run is not failed for it.
+func TestAnAuditOnADevice(t *testing.T) {
+	w := newWorld(t, 1, 4)
+	w.env(t)
+	if code, out, errOut := w.run(t, context.Background(), "", "-older-than", "30d", "-apply", "-audit", os.DevNull, w.users[0].Identity); code != 0 || parseSummary(t, out).removed != 2 {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// The plan of a dry run that was interrupted names what was found before
+// the interruption; applied, it says so, and removes exactly that.
+func TestAnInterruptedDryRunsPlanApplies(t *testing.T) {
+	w := newWorld(t, 1, 2000)
+	w.env(t)
+	w.srv.SetLatency(time.Millisecond)
+	plan := filepath.Join(t.TempDir(), "plan.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pages atomic.Int64
+	w.proxy(t, func(*http.Request, int) { // as the second page is answered: the first was decided
+		if pages.Add(1) == 2 {
+			cancel()
+		}
+	})
+	code, out, _ := w.run(t, ctx, "", "-older-than", "30d", "-page-size", "50", "-plan", plan, w.users[0].Identity)
+	if code != 130 || !strings.Contains(out, "Plan written to "+plan+" with what was found before the run stopped") {
+		t.Fatalf("dry run: exit %d\n%s", code, tail(out))
+	}
+	planned := strings.Count(readFile(t, plan), `"sid"`)
+	code, out, errOut := w.run(t, context.Background(), "", "-apply", "-from-plan", plan)
+	if s := parseSummary(t, out); code != 0 || s.removed != planned || planned == 0 || planned == 1000 || !strings.Contains(errOut, "is the plan of a dry run that did not finish") {
+		t.Errorf("apply: exit %d, %d planned, summary %+v\n%s", code, planned, s, errOut)
+	}
+}

@@ -276,7 +276,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		t.Errorf("finished %d, relisted %d, 404s %d, removed twice %d, stale left %d, removed %d, unaudited %d",
 			len(done), relisted, st.RemoveMisses, twice, stale, st.Removed, unaudited)
 	}
-	if !strings.Contains("\n"+string(out), "\nremoved "+killedOn) || strings.Contains("\n"+string(out), "\nalready gone ") {
+	if !strings.Contains("\n"+string(out), "\nremoved "+killedOn+"       updated unknown  user") || strings.Contains("\n"+string(out), "\nalready gone ") {
 		t.Errorf("the removal served as the first run died (%s) is not reported removed by the second:\n%s", killedOn, tail(string(out)))
 	}
 }
