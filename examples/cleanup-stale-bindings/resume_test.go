@@ -204,11 +204,14 @@ func TestStateOfAnotherRunIsRefused(t *testing.T) {
 	if code, _, errOut := other.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-state", state, other.users[0].Identity); code != 2 || !strings.Contains(errOut, "service") {
 		t.Errorf("another service: exit %d, %s", code, errOut)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "junk"), []byte("not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-state", filepath.Join(dir, "junk"), ids[0]); code != 2 || !strings.Contains(errOut, "is not a journal") {
-		t.Errorf("junk state: exit %d, %s", code, errOut)
+	v020 := `{"version":1,"flags":{"service":"` + w.svc.SID + `","mode":"users","older_than":"720h0m0s"},"cutoff":"2026-11-01T00:00:00Z","done":3}`
+	for name, content := range map[string]string{"junk": "not json", "v0.2.0": v020} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errOut := w.run(t, context.Background(), "", "-older-than", "720h", "-apply", "-state", filepath.Join(dir, name), ids[0]); code != 2 || !strings.Contains(errOut, "is not a journal") {
+			t.Errorf("%s state: exit %d, %s", name, code, errOut)
+		}
 	}
 }
 
