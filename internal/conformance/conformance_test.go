@@ -205,7 +205,7 @@ func drive(t *testing.T, rec *recorder) {
 	ctx := context.Background()
 	all := api.Services(svc.SID).Bindings
 	alice := api.Services(svc.SID).Users("alice").UserBindings
-	aliceSID := string(svc.Bindings()[0].UserSID)
+	aliceSID := svc.AddUser("alice").SID // AddUser of an identity it has returns that user
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
