@@ -139,13 +139,24 @@ func TestFilesThatCannotBeCreatedAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"-older-than", "30d", "-plan", filepath.Join(notDir, "plan.jsonl")},
-		{"-older-than", "30d", "-apply", "-state", filepath.Join(notDir, "run.state")},
-		{"-older-than", "30d", "-apply", "-audit", filepath.Join(notDir, "audit.jsonl")},
+		{"-older-than", "30d", "-plan", filepath.Join(notDir, "plan.jsonl"), w.users[0].Identity},
+		{"-older-than", "30d", "-apply", "-state", filepath.Join(notDir, "run.state"), w.users[0].Identity},
+		{"-older-than", "30d", "-apply", "-audit", filepath.Join(notDir, "audit.jsonl"), w.users[0].Identity},
 	} {
-		code, out, errOut := w.run(t, context.Background(), "", append(args, w.users[0].Identity)...)
+		code, out, errOut := w.run(t, context.Background(), "", args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, "not a directory") || w.srv.Stats().Requests != 0 {
 			t.Errorf("%q: exit %d, %d requests\n%s\n%s", args, code, w.srv.Stats().Requests, out, errOut)
+		}
+	}
+	// Users that cannot be read, found before anything is sent: exit 2 too.
+	long := filepath.Join(t.TempDir(), "long.txt")
+	if err := os.WriteFile(long, []byte(strings.Repeat("x", cli.MaxLine+1)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{filepath.Dir(notDir): "is a directory", long: "line 1 of -file " + long + " is longer than 1 MiB"} {
+		code, out, errOut := w.run(t, context.Background(), "", "-older-than", "30d", "-apply", "-file", file)
+		if code != 2 || out != "" || !strings.Contains(errOut, want) || w.srv.Stats().Requests != 0 {
+			t.Errorf("-file %s: exit %d\n%s\n%s", file, code, out, errOut)
 		}
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/twiliochat/twiliochat-go/chat/v2/cleanup"
@@ -33,7 +35,8 @@ import (
 const tool = "cleanup-stale-bindings"
 
 func main() {
-	ctx, stop := cli.WithSignals(context.Background())
+	signal.Ignore(syscall.SIGPIPE) // a closed stdout is a write error that stops the run, not a death
+	ctx, stop := cli.WithSignals(context.Background(), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -220,11 +223,11 @@ func (r *runner) exitCode(err error, in *cli.Interrupted, fileErr error) int {
 	switch {
 	case err == nil && fileErr == nil:
 		return 0
-	case errors.As(err, new(*stopped)) || errors.Is(err, cleanup.ErrNoProgress) || fileErr != nil:
+	case fileErr != nil || errors.Is(err, cleanup.ErrNoProgress):
 		return 1
 	case r.env.Client.Stats().Attempts == 0 && in == nil:
-		return 2 // refused before anything was sent: a journal or plan of another job, a file it cannot create
-	case in == nil || errors.As(err, new(*cleanup.WriteError)):
+		return 2 // refused before anything was sent: a journal or plan of another job, a file it cannot create or read
+	case in == nil || errors.As(err, new(*stopped)) || errors.As(err, new(*cleanup.WriteError)):
 		return 1
 	}
 	return in.ExitCode()

@@ -191,6 +191,67 @@ func TestSignalsAsAProcess(t *testing.T) {
 	}
 }
 
+// TestASecondSignalExitsAtOnce: a second SIGINT does not wait for the
+// removals in flight (held here until the end): the program exits 130 at
+// once, as a kill would, and the journal resumes.
+func TestASecondSignalExitsAtOnce(t *testing.T) {
+	bin := buildTool(t)
+	w := newWorld(t, 1, 400)
+	release := w.holdDeletes(t, 3)
+	state := filepath.Join(t.TempDir(), "run.state")
+	args := []string{"-older-than", "30d", "-apply", "-concurrency", "4", "-state", state, w.users[0].Identity}
+	cmd := w.command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for w.srv.Stats().Removed < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	release()
+	if exitStatus(cmd) != 130 || !strings.Contains(stderr.String(), "SIGINT again: exiting now, without waiting for requests in flight") {
+		t.Fatalf("exit %d\n%s", exitStatus(cmd), tail(stderr.String()))
+	}
+	if out, err := w.command(bin, args...).Output(); err != nil || w.srv.Stats().RemoveMisses != 0 {
+		t.Fatalf("resuming: %v, %d DELETEs met a binding already gone\n%s", err, w.srv.Stats().RemoveMisses, tail(string(out)))
+	}
+	if stale, _ := w.left(t); stale != 0 {
+		t.Errorf("%d stale left after resuming", stale)
+	}
+}
+
+// TestAClosedStdoutStopsTheRun: stdout piped to a reader that goes away
+// (| head -1) is a write error that stops the run, with a message and exit
+// 1, not a death by SIGPIPE with no summary.
+func TestAClosedStdoutStopsTheRun(t *testing.T) {
+	bin := buildTool(t)
+	w := newWorld(t, 1, 400)
+	w.srv.SetLatency(2 * time.Millisecond)
+	cmd := w.command(bin, "-older-than", "30d", "-apply", "-concurrency", "2", w.users[0].Identity)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Close()
+	_ = cmd.Wait()
+	if exitStatus(cmd) != 1 || !strings.Contains(stderr.String(), "writing to stdout: write /dev/stdout: broken pipe (the run stopped") || w.srv.Stats().Removed >= 200 {
+		t.Errorf("exit %d, %d removed\n%s", exitStatus(cmd), w.srv.Stats().Removed, tail(stderr.String()))
+	}
+}
+
 // TestResumeAfterSIGKILL kills the tool with SIGKILL halfway through 2,000
 // users, at the moment the emulator has served a DELETE whose answer the
 // tool has not read, and starts it again with the same flags, journal and

@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	ctx, stop := cli.WithSignals(context.Background())
+	ctx, stop := cli.WithSignals(context.Background(), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

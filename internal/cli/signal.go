@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,17 +40,28 @@ func signalName(s os.Signal) string {
 }
 
 // WithSignals returns a context that SIGINT or SIGTERM ends, with an
-// *Interrupted as its cause, and the function that stops listening.
-func WithSignals(parent context.Context) (context.Context, func()) {
+// *Interrupted as its cause, and the function that stops listening. A
+// second signal exits the process at once, saying so on stderr, as a kill
+// would: for an operator who will not wait for requests in flight.
+func WithSignals(parent context.Context, stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	ch := make(chan os.Signal, 1)
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
-		select {
-		case s := <-ch:
-			cancel(&Interrupted{Signal: s})
-		case <-done:
+		for first := true; ; first = false {
+			select {
+			case s := <-ch:
+				in := &Interrupted{Signal: s}
+				if first {
+					cancel(in)
+					continue
+				}
+				fmt.Fprintf(stderr, "%s again: exiting now, without waiting for requests in flight\n", in.Name())
+				os.Exit(in.ExitCode())
+			case <-done:
+				return
+			}
 		}
 	}()
 	return ctx, func() {
