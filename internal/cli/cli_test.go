@@ -11,6 +11,7 @@ import (
 	"time"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
+	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 	"github.com/twiliochat/twiliochat-go/client"
 )
 
@@ -191,5 +192,29 @@ func TestInterrupted(t *testing.T) {
 	cancel2()
 	if in := InterruptedBy(ctx); in == nil || in.ExitCode() != 130 || in.Name() != "SIGINT" {
 		t.Errorf("cancelled: %v", in)
+	}
+}
+
+// TestSeedUsersIsOffTheEdge: no demo binding is within an hour of an age
+// of whole days, so a run a second after the seeding finds the same stale
+// bindings as one at the seeding's instant.
+func TestSeedUsersIsOffTheEdge(t *testing.T) {
+	t.Parallel()
+	srv := chattest.NewTestServer(t)
+	svc := srv.AddService()
+	users := SeedUsers(12, 120)(svc)
+	now := time.Now()
+	n := 0
+	for _, b := range svc.Bindings() {
+		age := now.Sub(b.DateUpdated)
+		if off := age % (24 * time.Hour); off < 30*time.Minute || off > 24*time.Hour-30*time.Minute {
+			t.Errorf("a binding %v old: on the edge of a whole number of days", age)
+		}
+		if age > 30*24*time.Hour {
+			n++
+		}
+	}
+	if len(users) != 3 || n != 27 {
+		t.Errorf("%d users, %d bindings older than 30 days; want 3 and 27", len(users), n)
 	}
 }
