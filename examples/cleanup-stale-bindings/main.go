@@ -65,11 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.apply && cfg.rate > serviceBudget {
 		fmt.Fprintf(stderr, "warning: -rate %g exceeds the service's whole write budget of %d a second, which the live application shares\n", cfg.rate, serviceBudget)
 	}
-	opts := []client.Option{
-		client.WithMaxRetries(6),
-		client.WithRetryWait(cfg.retryWait, 50*cfg.retryWait),
-		client.WithRetryAfterLimit(2 * time.Minute),
-	}
+	opts := []client.Option{client.WithMaxRetries(6), client.WithRetryWait(cfg.retryWait, 50*cfg.retryWait), client.WithRetryAfterLimit(2 * time.Minute)}
 	if cfg.rate > 0 {
 		opts = append(opts, client.WithRateLimit(client.RateLimit{PerSecond: cfg.rate, Adaptive: true, WritesOnly: true}))
 	}
@@ -144,7 +140,10 @@ func (r *runner) run(parent context.Context, names []string, stdin io.Reader, st
 	case cfg.AllUsers:
 		report, err = job.Service(ctx)
 	default:
-		report, err = job.Users(ctx, users.All(func(err error) { stop(&stopped{err}) }))
+		report, err = job.Users(ctx, users.All()) // the users before a line it cannot read are done
+		if uerr := users.Err(); uerr != nil {
+			err = errors.Join(&stopped{uerr}, err)
+		}
 	}
 	stopProgress()
 	return r.finish(parent, report, err)

@@ -26,8 +26,8 @@ type printer struct {
 	err error
 }
 
-// stopped is why the tool stopped a job: stdout could not be written, or
-// the users could not be read.
+// stopped is why the tool stopped a job (stdout could not be written), or
+// why a job stopped short (the users could not be read).
 type stopped struct{ err error }
 
 func (e *stopped) Error() string { return e.err.Error() }

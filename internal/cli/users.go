@@ -112,22 +112,15 @@ func (u *Users) Err() error {
 	return fmt.Errorf("reading users from %s after line %d: %w", u.from, u.line, u.sc.Err())
 }
 
-// All is the stream as an iterator, for a cleanup job. When the stream
-// ends early, stop is called with the reason (see Err) as soon as it is
-// known, before the iterator returns.
-func (u *Users) All(stop func(error)) iter.Seq[string] {
+// All is the stream as an iterator, for a cleanup job. It ends early at
+// an error (see Err), before any of the line it could not read is used.
+func (u *Users) All() iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for {
 			user, ok := u.Next()
-			if !ok {
-				break
-			}
-			if !yield(user) {
+			if !ok || !yield(user) {
 				return
 			}
-		}
-		if err := u.Err(); err != nil {
-			stop(err)
 		}
 	}
 }
