@@ -75,16 +75,17 @@ func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 		peak := watchHWM(cmd.Process.Pid)
 		var whileHeld, othersDone int64
 		exited, released := make(chan struct{}), make(chan struct{})
-		go func() { // when the first user's stale binding is removed: the peak so far, and how many others were done
+		go func() { // until the first user's stale binding is removed: the peak, and how many others were done by then
 			defer close(released)
 			for len(held[0].Bindings()) == 2 {
+				whileHeld = max(whileHeld, vmHWM(cmd.Process.Pid))
+				othersDone = srv.Stats().Removed - removedBefore
 				select {
 				case <-exited:
 					return
 				case <-time.After(20 * time.Millisecond):
 				}
 			}
-			whileHeld, othersDone = vmHWM(cmd.Process.Pid), srv.Stats().Removed-removedBefore-1
 		}()
 		err := cmd.Wait()
 		close(exited)
