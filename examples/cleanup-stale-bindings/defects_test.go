@@ -585,3 +585,33 @@ func TestAnInterruptedDryRunsPlanApplies(t *testing.T) {
 		t.Errorf("apply: exit %d, %d planned, summary %+v\n%s", code, planned, s, errOut)
 	}
 }
+
+// A journal is one run's at a time: a second run given the same -state
+// while the first runs is refused before it sends anything.
+func TestAJournalInUseIsRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the journal's lock is flock's")
+	}
+	w := newWorld(t, 1, 40)
+	w.env(t)
+	release := w.holdDeletes(t, 1)
+	state := filepath.Join(t.TempDir(), "run.state")
+	args := []string{"-older-than", "30d", "-apply", "-state", state, w.users[0].Identity}
+	first := make(chan int)
+	go func() {
+		code, _, _ := w.run(t, context.Background(), "", args...)
+		first <- code
+	}()
+	for w.srv.Stats().Removed < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	before := w.srv.Stats().Requests
+	code, out, errOut := w.run(t, context.Background(), "", args...)
+	release()
+	if code != 2 || out != "" || !strings.Contains(errOut, "is in use by another job") || w.srv.Stats().Requests != before {
+		t.Errorf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code := <-first; code != 0 {
+		t.Errorf("first run: exit %d", code)
+	}
+}

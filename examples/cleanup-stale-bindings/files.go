@@ -70,21 +70,15 @@ func (p *newPlan) finish(whole bool) error {
 	return nil
 }
 
-// openAudit opens the audit for appending. The job syncs what it can: a
-// regular file, not a pipe or a terminal (whose Sync fails).
+// openAudit opens the audit for appending (the job syncs it when it is a
+// regular file, not a pipe or a terminal).
 func openAudit(path string) (io.WriteCloser, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, cli.Usagef("-audit: %v", err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		return f, nil
-	}
-	return unsynced{f}, nil
+	return f, nil
 }
-
-// unsynced hides an *os.File's Sync from the job.
-type unsynced struct{ io.WriteCloser }
 
 // openPlan reads and checks the plan of -from-plan whole before anything is
 // sent, and fills in the flags it was made with that were not given.
