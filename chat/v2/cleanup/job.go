@@ -235,7 +235,7 @@ func (j *Job) resumePending(ctx context.Context, queue func(*task)) {
 		u := &unit{fail: j.fail}
 		u.add()
 		u.seal(true)
-		queue(&task{sid: p.sid, user: p.user, unit: u, resumed: p.intent})
+		queue(&task{sid: p.sid, user: p.user, identity: p.identity, typ: p.typ, updated: p.updated, unit: u, resumed: p.intent})
 	}
 }
 

@@ -32,7 +32,7 @@ import (
 //	{"journal":1,"service":"IS…","mode":"users","types":["apn"],"older_than":"720h0m0s"}
 //	{"cutoff":"2026-11-01T00:00:00Z","api_time":"2026-12-01T00:00:00Z"}
 //	{"done":"8f2c…"}                          a user listed, and each of its removals decided (a hash of its name)
-//	{"sid":"BS…","user":"alice","intent":true} a DELETE may be sent next
+//	{"sid":"BS…","user":"alice","intent":true,…} a DELETE may be sent next (with the binding as last read)
 //	{"sid":"BS…","user":"alice","result":"removed"}
 //	{"walk":"https://…"}                      the service-wide walk goes on from this page ("" is the first)
 //	{"finished":true}                         the job did all it was asked
@@ -65,6 +65,9 @@ type record struct {
 	SID      string     `json:"sid,omitempty"`
 	User     string     `json:"user,omitempty"`
 	Intent   bool       `json:"intent,omitempty"`
+	Identity string     `json:"identity,omitempty"`     // an intent's binding as last read
+	Type     string     `json:"binding_type,omitempty"` // …
+	Updated  *time.Time `json:"date_updated,omitempty"` // …
 	Result   string     `json:"result,omitempty"`
 	Walk     *string    `json:"walk,omitempty"`
 	Finished bool       `json:"finished,omitempty"`
@@ -95,9 +98,12 @@ func userKeyOf(name string) userKey {
 // pending is a binding an earlier run left undecided: its DELETE may have
 // been sent (intent), or it failed.
 type pending struct {
-	sid    chat.BindingSID
-	user   string
-	intent bool
+	sid      chat.BindingSID
+	user     string
+	intent   bool
+	identity string           // as last read, for the outcome's line
+	typ      chat.BindingType // as last read
+	updated  time.Time        // as last read
 }
 
 // replayed is what a journal says an earlier run did.
@@ -250,10 +256,15 @@ func (r *replayed) apply(rec record, olderThan time.Duration) error {
 		}
 		switch {
 		case rec.Intent:
-			r.pending[k] = pending{sid: chat.BindingSID(rec.SID), user: rec.User, intent: true}
+			p := pending{sid: chat.BindingSID(rec.SID), user: rec.User, intent: true, identity: rec.Identity, typ: chat.BindingType(rec.Type)}
+			if rec.Updated != nil {
+				p.updated = rec.Updated.UTC()
+			}
+			r.pending[k] = p
 		case rec.Result == Failed.String():
 			p := r.pending[k] // a failure after an intent may still have removed it
-			r.pending[k] = pending{sid: chat.BindingSID(rec.SID), user: rec.User, intent: p.intent}
+			p.sid, p.user = chat.BindingSID(rec.SID), rec.User
+			r.pending[k] = p
 		default:
 			res, ok := resultNamed(rec.Result)
 			if !ok {
@@ -342,7 +353,11 @@ func (j *journal) rewrite(h header, r *replayed) error {
 		}
 		for _, p := range r.pending {
 			if p.intent {
-				put(record{SID: string(p.sid), User: p.user, Intent: true})
+				rec := record{SID: string(p.sid), User: p.user, Intent: true, Identity: p.identity, Type: string(p.typ)}
+				if !p.updated.IsZero() {
+					rec.Updated = &p.updated
+				}
+				put(rec)
 			} else {
 				put(record{SID: string(p.sid), User: p.user, Result: Failed.String()})
 			}
@@ -405,7 +420,7 @@ func (j *journal) cutoff(cut, apiTime time.Time) error {
 }
 
 func (j *journal) intent(t *task) error {
-	return j.put(record{SID: string(t.sid), User: t.user, Intent: true})
+	return j.put(record{SID: string(t.sid), User: t.user, Intent: true, Identity: t.identity, Type: string(t.typ), Updated: &t.updated})
 }
 
 // outcome records a binding's outcome: a failed one with its user, to be
