@@ -605,10 +605,11 @@ func TestAJournalInUseIsRefused(t *testing.T) {
 	for w.srv.Stats().Removed < 1 {
 		time.Sleep(time.Millisecond)
 	}
-	before := w.srv.Stats().Requests
+	// Exit 2: refused before it sent anything (the tool's rule for 2). The
+	// emulator's count of requests cannot tell: the first run is sending.
 	code, out, errOut := w.run(t, context.Background(), "", args...)
 	release()
-	if code != 2 || out != "" || !strings.Contains(errOut, "is in use by another job") || w.srv.Stats().Requests != before {
+	if code != 2 || out != "" || !strings.Contains(errOut, "is in use by another job") {
 		t.Errorf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if code := <-first; code != 0 {
