@@ -278,19 +278,21 @@ func (j *Job) decide(ctx context.Context, t *task) {
 	var resp client.Response
 	var stopped error  // the journal could not record the intent: nothing was sent
 	maybe := t.resumed // a DELETE of this job, or of a run that died, may have removed it
-	j.waiting.Add(1)
 	err := j.retry(ctx, func() error {
+		// The wait for the first turn is the job's own pacing (its rate
+		// limit), not the API's doing: NoProgress counts from the turn on.
 		turn, err := j.c.Turn(ctx)
 		if err != nil {
 			return err
 		}
+		j.waiting.Add(1)
+		defer j.waiting.Add(-1)
 		inFlight, done := afterGrace(turn, ctx, inFlightGrace)
 		defer done()
 		res, err = j.removeIf(inFlight, t, &resp, &stopped)
 		maybe = maybe || client.MayHaveApplied(err)
 		return err
 	})
-	j.waiting.Add(-1)
 	switch {
 	case stopped != nil:
 		j.notDone(t)

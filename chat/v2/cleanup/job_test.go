@@ -371,3 +371,15 @@ func TestAListingThatFailsIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestASlowRateIsNotNoProgress: a job paced by its own rate limit, slower
+// than NoProgress allows between two removals, is not stalled: waiting for
+// its own turn is not waiting for the API.
+func TestASlowRateIsNotNoProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 6, client.WithRateLimit(client.RateLimit{PerSecond: 2, WritesOnly: true}))
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, NoProgress: 200 * time.Millisecond, Concurrency: 1})
+	if r, err := job.Users(context.Background(), w.names()); err != nil || r.Removed != 3 {
+		t.Fatalf("%+v, %v: a job paced at 2 removals a second, NoProgress 200 ms", r, err)
+	}
+}
