@@ -16,39 +16,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/internal/proctest"
+
 	"github.com/twiliochat/twiliochat-go/client"
 )
 
-// built is the program, compiled once for the tests and benchmarks that
-// run it as a process.
-var built struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
+// program is the tool, compiled once for the tests and benchmarks that run
+// it as a process.
+var program = proctest.Binary{Name: tool}
 
 func buildTool(t testing.TB) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "cleanup-stale-bindings-test-"); built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "cleanup-stale-bindings")
-		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return program.Build(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	program.Remove()
 	os.Exit(code)
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/internal/proctest"
+
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 )
 
@@ -72,13 +74,13 @@ func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		peak := watchHWM(cmd.Process.Pid)
+		peak := proctest.PeakRSS(cmd.Process.Pid, 20*time.Millisecond)
 		var whileHeld, othersDone int64
 		exited, released := make(chan struct{}), make(chan struct{})
 		go func() { // until the first user's stale binding is removed: the peak, and how many others were done by then
 			defer close(released)
 			for len(held[0].Bindings()) == 2 {
-				whileHeld = max(whileHeld, vmHWM(cmd.Process.Pid))
+				whileHeld = max(whileHeld, proctest.VmHWM(cmd.Process.Pid))
 				othersDone = srv.Stats().Removed - removedBefore
 				select {
 				case <-exited:
@@ -101,38 +103,4 @@ func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 		b.ReportMetric(float64(othersDone)/(users/100-1), "others-done-while-held")
 		b.ReportMetric(wall.Seconds(), "wall-s")
 	}
-}
-
-// watchHWM samples a process's peak resident memory (KiB) until it exits.
-func watchHWM(pid int) <-chan int64 {
-	out := make(chan int64, 1)
-	go func() {
-		var peak int64
-		for {
-			kb := vmHWM(pid)
-			if kb == 0 {
-				out <- peak
-				return
-			}
-			peak = max(peak, kb)
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	return out
-}
-
-// vmHWM is a process's peak resident set in KiB, or 0 when unknown.
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
-			return kb
-		}
-	}
-	return 0
 }

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twiliochat/twiliochat-go/internal/proctest"
 
 	chat "github.com/twiliochat/twiliochat-go/chat/v2"
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
@@ -384,7 +384,7 @@ func TestStreamsAHundredThousandAsAProcess(t *testing.T) {
 	go func() {
 		var peak int64
 		for {
-			if kb := vmHWM(cmd.Process.Pid); kb > peak {
+			if kb := proctest.VmHWM(cmd.Process.Pid); kb > peak {
 				peak = kb
 			}
 			select {
@@ -417,52 +417,18 @@ func TestStreamsAHundredThousandAsAProcess(t *testing.T) {
 	}
 }
 
-// vmHWM is a process's peak resident set in KiB, or 0 when unknown.
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
-			return kb
-		}
-	}
-	return 0
-}
-
-// built is the program, compiled once for the tests that run it as a
+// tool is the program, compiled once for the tests that run it as a
 // process.
-var built struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
+var tool = proctest.Binary{Name: "list-bindings"}
 
 func buildTool(t testing.TB) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "list-bindings-test-"); built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "list-bindings")
-		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return tool.Build(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	tool.Remove()
 	os.Exit(code)
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twiliochat/twiliochat-go/internal/proctest"
+
 	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 	"github.com/twiliochat/twiliochat-go/client"
 )
@@ -58,7 +60,7 @@ func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		peak := watchHWM(cmd.Process.Pid)
+		peak := proctest.PeakRSS(cmd.Process.Pid, 20*time.Millisecond)
 		err := cmd.Wait()
 		wall := time.Since(start)
 		hwm := <-peak
@@ -70,22 +72,4 @@ func BenchmarkMillionUsersPeakRSS(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()*1e6/users, "cpu-ms/1000-requests")
 		b.ReportMetric(wall.Seconds(), "wall-s")
 	}
-}
-
-// watchHWM samples a process's peak resident memory (KiB) until it exits.
-func watchHWM(pid int) <-chan int64 {
-	out := make(chan int64, 1)
-	go func() {
-		var peak int64
-		for {
-			kb := vmHWM(pid)
-			if kb == 0 {
-				out <- peak
-				return
-			}
-			peak = max(peak, kb)
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	return out
 }
