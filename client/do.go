@@ -153,7 +153,10 @@ func (c *Client) Do(ctx context.Context, r Request, body *bytes.Buffer) (*Respon
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err, uncertain: st.uncertain}
+		// A deadline while the caller's context is alive is the attempt's
+		// own (WithTimeout), which NextRetry may retry; the caller's is not.
+		attemptTimedOut := ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
+		return nil, &RequestError{Method: r.Method, Path: r.Path, Attempts: st.attempts, Err: err, uncertain: st.uncertain, attemptTimedOut: attemptTimedOut}
 	}
 	defer drainAndClose(resp.Body)
 	out := &Response{

@@ -140,7 +140,8 @@ type RequestError struct {
 	Attempts int
 	Err      error
 
-	uncertain bool // some attempt may have reached the server and been acted on
+	uncertain       bool // some attempt may have reached the server and been acted on
+	attemptTimedOut bool // the last attempt hit WithTimeout while the caller's context was alive
 }
 
 // Error describes the request and the cause.

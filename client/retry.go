@@ -123,14 +123,18 @@ func outcomeUnknown(st *callState, resp *http.Response, err error) bool {
 // before each DELETE): a 429, 500, 502, 503 or 504 and a connection that
 // failed are worth retrying, up to WithMaxRetries retries; the wait obeys
 // Retry-After within WithRetryAfterLimit (a longer one is not retried) and
-// otherwise backs off as the client's own retries do. A context that ended,
-// a body over the limit, and every other error are not retried.
+// otherwise backs off as the client's own retries do. An attempt that hit
+// WithTimeout while the caller's context was alive is a failed connection;
+// the caller's context that ended, a body over the limit, and every other
+// error are not retried.
 func (c *Client) NextRetry(err error, retries int) (time.Duration, bool) {
-	if !c.ready() || retries >= c.maxRetries || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return 0, false
-	}
 	var apiErr *Error
 	var reqErr *RequestError
+	callerEnded := errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &reqErr) && reqErr.attemptTimedOut)
+	if !c.ready() || retries >= c.maxRetries || callerEnded {
+		return 0, false
+	}
 	switch {
 	case errors.As(err, &apiErr):
 		if !isRetryableStatus(apiErr.Status) {

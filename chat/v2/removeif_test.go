@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -165,5 +167,43 @@ func TestRemoveIfTakesItsTurnFirst(t *testing.T) {
 		if err != nil || got != Removed || s.requests() != "GET DELETE" {
 			t.Errorf("%+v: %v, %v after %q", rl, got, err, s.requests())
 		}
+	}
+}
+
+// TestRemoveIfRetriesAnAttemptsTimeout: a DELETE that WithTimeout cut off
+// while the caller's context is alive is a DELETE cut off like any other:
+// the binding is read again (here: gone, as the stalled DELETE applied) and
+// the call reports Removed, not the timeout.
+func TestRemoveIfRetriesAnAttemptsTimeout(t *testing.T) {
+	t.Parallel()
+	var deletes, gets atomic.Int32
+	body := strings.ReplaceAll(bindingJSON(1, "apn"), "BS00000000000000000000000000000001", testBinding)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			deletes.Add(1)
+			time.Sleep(300 * time.Millisecond) // past the attempt's 100 ms, then served
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if gets.Add(1) > 1 {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"code":20404,"message":"not found","status":404}`))
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	c, err := client.New(client.WithCredentials(testAccount, "tok"), client.WithBaseURL(srv.URL),
+		client.WithTimeout(100*time.Millisecond), client.WithRetryWait(time.Millisecond, 2*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(c).Services(testService).Users(testUser).UserBindings(testBinding)
+	res, err := h.RemoveIf(context.Background(), func(*UserBinding) bool { return true })
+	if err != nil || res != Removed {
+		t.Fatalf("RemoveIf = %v, %v; want Removed after the re-read found the binding gone", res, err)
+	}
+	if gets.Load() != 2 || deletes.Load() != 1 {
+		t.Fatalf("%d GETs and %d DELETEs, want 2 and 1 (read, DELETE cut off, read again)", gets.Load(), deletes.Load())
 	}
 }
