@@ -549,6 +549,15 @@ func (d *fieldReader) text() ([]byte, error) {
 	return b, err
 }
 
+// short reads a string of a binding that is not nullable.
+func (d *fieldReader) short() ([]byte, error) {
+	b, err := d.sc.String()
+	if err == nil && len(b) > maxFieldLen {
+		return nil, errFieldTooLong
+	}
+	return b, err
+}
+
 // anyText reads a nullable string of any length the scanner allows.
 func (d *fieldReader) anyText() ([]byte, error) {
 	if null, err := d.sc.Null(); null || err != nil {
@@ -573,7 +582,7 @@ func (d *fieldReader) bindingType(dst *BindingType) error {
 		*dst = ""
 		return err
 	}
-	b, err := d.sc.String()
+	b, err := d.short()
 	if err != nil {
 		return err
 	}
@@ -610,7 +619,7 @@ func (d *fieldReader) messageTypes(dst *[]string, room []string) error {
 		if len(d.types) == maxMessageTypes {
 			return errTooManyMessageTypes
 		}
-		b, err := d.sc.String()
+		b, err := d.short()
 		if err != nil {
 			return err
 		}
