@@ -171,11 +171,16 @@ func shortPath(p string) string {
 // (never acted on), a 4xx, a connection that was never made, a call
 // cancelled before it was sent, and for errors that are not from a request.
 // A job that retries a failed DELETE itself uses it to tell "already gone"
-// from "removed by our own earlier attempt".
+// from "removed by our own earlier attempt". An error of a call that sent
+// several requests (chat's RemoveIf) answers for all of them: any error in
+// err's chain with a MayHaveApplied() bool method decides.
 func MayHaveApplied(err error) bool {
 	var apiErr *Error
 	var reqErr *RequestError
+	var claim interface{ MayHaveApplied() bool }
 	switch {
+	case errors.As(err, &claim):
+		return claim.MayHaveApplied()
 	case errors.As(err, &apiErr):
 		return apiErr.Status >= 500 || apiErr.PriorAttemptUncertain
 	case errors.As(err, &reqErr):

@@ -47,13 +47,16 @@ func (r RemoveResult) String() string {
 // A DELETE answered 429 or 5xx, or cut off, is never sent again blind: the
 // call waits as the client's retry policy says (Retry-After obeyed), takes
 // its turn again, reads the binding again, and asks remove again, up to the
-// client's retries. A 404 is AlreadyGone, or Removed when an earlier DELETE
-// of this call may have removed it (client.MayHaveApplied). A read or a
-// DELETE that fails for good returns its error, with no result; MayHaveApplied
-// of that error tells whether a DELETE of this call may have reached the
-// server. ResponseInto keeps the response that decided the result: the
-// DELETE's, the 404's, or for Kept the read's. remove is called once per
-// read, with a binding it may keep; it must not be nil.
+// client's retries (WithMaxRetries) of 429s and, apart, of other failures:
+// a 429 is the API asking to wait, and spends none of a 5xx's retries. A
+// 404 is AlreadyGone, or Removed when an earlier DELETE of this call may
+// have removed it (client.MayHaveApplied). A read or a DELETE that fails for
+// good returns its error, with no result; MayHaveApplied of that error tells
+// whether a DELETE of this call may have reached the server, also when what
+// failed last was a read after it. ResponseInto keeps the response that
+// decided the result: the DELETE's, the 404's, or for Kept the read's.
+// remove is called once per read, with a binding it may keep; it must not
+// be nil.
 //
 // API: GET, then DELETE /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}
 func (h UserBindingHandle) RemoveIf(ctx context.Context, remove func(*UserBinding) bool, opts ...RemoveOption) (RemoveResult, error) {
@@ -87,10 +90,21 @@ func removeIf[T item](ctx context.Context, r ref, bindingSID string, remove func
 		}
 		return AlreadyGone
 	}
-	for retries := 0; ; retries++ {
+	// fail returns err, saying (for MayHaveApplied) whether a DELETE of
+	// this call may have removed the binding, whatever request failed last.
+	fail := func(err error) (RemoveResult, error) {
+		if mayHaveRemoved {
+			err = &afterDeleteError{err}
+		}
+		return 0, err
+	}
+	// A 429 is the API asking to wait, not failing: it spends retries of
+	// its own, not those of a 5xx or a cut connection.
+	var retries, limited int
+	for {
 		turn, err := c.Turn(ctx)
 		if err != nil {
-			return 0, err
+			return fail(err)
 		}
 		var read client.Response
 		b, err := fetch[T](turn, r, bindingSID, callOptions{response: &read})
@@ -98,7 +112,7 @@ func removeIf[T item](ctx context.Context, r ref, bindingSID string, remove func
 		case client.IsNotFound(err):
 			return gone(err), nil
 		case err != nil:
-			return 0, err
+			return fail(err)
 		case !remove(b):
 			o.keep(&read)
 			return Kept, nil
@@ -113,15 +127,34 @@ func removeIf[T item](ctx context.Context, r ref, bindingSID string, remove func
 			return gone(err), nil
 		}
 		mayHaveRemoved = mayHaveRemoved || client.MayHaveApplied(err)
-		wait, again := c.NextRetry(err, retries)
+		spent := &retries
+		if client.IsRateLimited(err) {
+			spent = &limited
+		}
+		wait, again := c.NextRetry(err, *spent)
+		*spent++
 		if !again {
-			return 0, err
+			return fail(err)
 		}
 		if !pause.For(ctx, wait) {
-			return 0, errors.Join(ctx.Err(), err)
+			return fail(errors.Join(ctx.Err(), err))
 		}
 	}
 }
+
+// afterDeleteError is RemoveIf's error after a DELETE of the call that may
+// have removed the binding, whatever failed after it (a read answered 429,
+// the caller's context): client.MayHaveApplied reports true for it.
+type afterDeleteError struct{ err error }
+
+func (e *afterDeleteError) Error() string {
+	return e.err.Error() + " (after a DELETE that may have removed the binding)"
+}
+
+func (e *afterDeleteError) Unwrap() error { return e.err }
+
+// MayHaveApplied reports true: that is what the error is for.
+func (e *afterDeleteError) MayHaveApplied() bool { return true }
 
 // deleteOnce sends the DELETE of binding sid a single time, for RemoveIf,
 // which reads the binding again before any second DELETE.

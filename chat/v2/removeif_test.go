@@ -103,6 +103,12 @@ func TestRemoveIf(t *testing.T) {
 				var e *client.Error
 				return errors.As(err, &e) && e.Status == 503 && client.MayHaveApplied(err)
 			}, "GET DELETE GET DELETE GET DELETE", ""},
+		{"429s spend none of a 5xx's retries", []httpmock.Responder{theBinding(stale), status(429), theBinding(stale), status(429), theBinding(stale), status(503), theBinding(stale), status(503), theBinding(stale), status(204)},
+			Removed, nil, "GET DELETE GET DELETE GET DELETE GET DELETE GET DELETE", "RQ204"},
+		{"429s run out apart: the 429", []httpmock.Responder{theBinding(stale), status(503), theBinding(stale), status(429), theBinding(stale), status(429), theBinding(stale), status(429)}, 0,
+			func(err error) bool { return client.IsRateLimited(err) && client.MayHaveApplied(err) }, "GET DELETE GET DELETE GET DELETE GET DELETE", ""},
+		{"a read answered 429 for good after a 503: the DELETE may have applied", []httpmock.Responder{theBinding(stale), status(503), status(429), status(429), status(429)}, 0,
+			func(err error) bool { return client.IsRateLimited(err) && client.MayHaveApplied(err) }, "GET DELETE GET GET GET", ""},
 		{"a read that fails for good", []httpmock.Responder{status(401)}, 0, client.IsUnauthorized, "GET", ""},
 		{"a DELETE refused for good", []httpmock.Responder{theBinding(stale), status(403)}, 0, client.IsUnauthorized, "GET DELETE", ""},
 		{"a 200 carrying an error document", []httpmock.Responder{theBinding(stale), httpmock.NewStringResponder(200, notFound)}, AlreadyGone, nil, "GET DELETE", ""},
