@@ -135,11 +135,13 @@ func tail(s string) string {
 
 func injectTrouble(srv *chattest.Server) {
 	srv.Inject(chattest.Fault{Method: "DELETE", Status: 429, RetryAfter: "0", Times: 40})
-	srv.Inject(chattest.Fault{Method: "DELETE", Status: 503, Times: 20})
+	// Bursts of 5xx no longer than the client retries one call: a longer
+	// one fails the binding it meets (TestRetriesAreNotMultiplied).
+	srv.Inject(chattest.Fault{Method: "DELETE", Status: 503, Times: 6})
 	srv.Inject(chattest.Fault{Method: "GET", Status: 429, Times: 3})
 	srv.Inject(chattest.Fault{Method: "GET", Status: 503, Times: 2})
 	srv.Inject(chattest.Fault{Method: "DELETE", Status: 429, Times: 30}) // no Retry-After: backoff
-	srv.Inject(chattest.Fault{Method: "DELETE", Status: 502, Body: "<html>proxy</html>", ContentType: "text/html", Times: 10})
+	srv.Inject(chattest.Fault{Method: "DELETE", Status: 502, Body: "<html>proxy</html>", ContentType: "text/html", Times: 6})
 }
 
 func TestRemovesExactlyTheStaleBindingsThroughFaults(t *testing.T) {

@@ -61,14 +61,15 @@ type Job struct {
 
 // New prepares a job on the service svc addresses, through the client svc
 // was made with (its retries and rate limit). Bad options are refused with
-// an *OptionError before anything is sent.
+// an *OptionError, and a handle that addresses no service by its SID with a
+// *client.ValidationError, before anything is sent.
 func New(svc chat.ServiceHandle, opts Options) (*Job, error) {
 	o, err := opts.check()
 	if err != nil {
 		return nil, err
 	}
 	if svc.Client() == nil || !chat.ServiceSID(svc.SID()).Valid() {
-		return nil, fmt.Errorf("cleanup: the service handle must address a service by its SID (IS followed by 32 hex digits) through a client: make it with chat.New(c).Services(sid)")
+		return nil, &client.ValidationError{Param: "ServiceSid", Value: svc.SID(), Rule: "must be IS followed by 32 hex digits, on a handle made with chat.New(c).Services(sid)"}
 	}
 	j := &Job{
 		svc:     svc,
@@ -278,21 +279,27 @@ func (j *Job) decide(ctx context.Context, t *task) {
 	var resp client.Response
 	var stopped error  // the journal could not record the intent: nothing was sent
 	maybe := t.resumed // a DELETE of this job, or of a run that died, may have removed it
-	err := j.retry(ctx, func() error {
-		// The wait for the first turn is the job's own pacing (its rate
-		// limit), not the API's doing: NoProgress counts from the turn on.
-		turn, err := j.c.Turn(ctx)
-		if err != nil {
+	// The wait for the first turn is the job's own pacing (its rate limit),
+	// not the API's doing: NoProgress counts from the turn on. A turn after
+	// a 429 is counted: the API slowed the job.
+	turn, err := j.c.Turn(ctx)
+	if err == nil {
+		err = j.retry(ctx, func() error {
+			if turn == nil {
+				var err error
+				if turn, err = j.c.Turn(ctx); err != nil {
+					return err
+				}
+			}
+			inFlight, done := afterGrace(turn, ctx, inFlightGrace)
+			defer done()
+			turn = nil
+			var err error
+			res, err = j.removeIf(inFlight, t, &resp, &stopped)
+			maybe = maybe || client.MayHaveApplied(err)
 			return err
-		}
-		j.waiting.Add(1)
-		defer j.waiting.Add(-1)
-		inFlight, done := afterGrace(turn, ctx, inFlightGrace)
-		defer done()
-		res, err = j.removeIf(inFlight, t, &resp, &stopped)
-		maybe = maybe || client.MayHaveApplied(err)
-		return err
-	})
+		})
+	}
 	switch {
 	case stopped != nil:
 		j.notDone(t)

@@ -42,8 +42,9 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		}
 	}
 	for _, svc := range []chat.ServiceHandle{{}, w.api.Services("IS1"), w.api.Services("")} {
-		if _, err := cleanup.New(svc, cleanup.Options{OlderThan: month}); err == nil {
-			t.Errorf("a job on %q was made", svc.SID())
+		var ve *client.ValidationError
+		if _, err := cleanup.New(svc, cleanup.Options{OlderThan: month}); !errors.As(err, &ve) || ve.Param != "ServiceSid" {
+			t.Errorf("a job on %q: %v, want a *client.ValidationError of ServiceSid", svc.SID(), err)
 		}
 	}
 	if n := w.srv.Stats().Requests; n != 0 {

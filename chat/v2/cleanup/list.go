@@ -109,8 +109,8 @@ func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
 	if j.journal != nil {
 		u.onDone = func() error { return j.journal.userDone(name) }
 	}
-	j.waiting.Add(1)
-	defer j.waiting.Add(-1)
+	// Only the calls count as waiting for the API (in retry): a lister
+	// blocked handing a binding to busy removers is the job's own pacing.
 	bindings := j.svc.Users(name).UserBindings
 	params := &chat.UserBindingListParams{BindingType: j.opts.Types, PageSize: j.opts.PageSize}
 	var page *chat.UserBindingPage
@@ -138,8 +138,6 @@ func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
 // first page it had not finished. It returns as Users does.
 func (j *Job) Service(ctx context.Context) (Report, error) {
 	return j.run(ctx, modeService, "", nil, func(ctx context.Context, queue func(*task)) bool {
-		j.waiting.Add(1)
-		defer j.waiting.Add(-1)
 		marks := &walkMarks{done: map[int]bool{}, next: map[int]string{}, record: func(string) error { return nil }}
 		if j.journal != nil {
 			marks.record = j.journal.walkFrom

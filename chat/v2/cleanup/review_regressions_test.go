@@ -70,56 +70,123 @@ func newAlice(t *testing.T, ages []time.Duration, opts ...client.Option) *alice 
 
 func (a *alice) service() chat.ServiceHandle { return a.api.Services(a.svc.SID) }
 
-// TestALostAnswerToAServedDeleteIsReportedRemoved: the DELETE is
-// served but its answer is lost (a 503 after serving), and the read that
-// follows fails for good (a 503 storm on that binding). RemoveIf gives up
-// with the read's error; the job tries the removal again with a new
-// RemoveIf, which finds the binding gone and calls it "already gone". The
-// job removed it: the outcome, the report and the audit must say removed.
-func TestALostAnswerToAServedDeleteIsReportedRemoved(t *testing.T) {
+// TestALostAnswerToAServedDeleteIsNeverAlreadyGone: the DELETE is served
+// but its answer is lost (a 503 after serving, or the connection cut), and
+// the reads that follow fail. Whatever the reads meet, the job's own DELETE
+// removed the binding, and no outcome or audit line may call it "already
+// gone":
+//   - reads answered 429 (the client's retries spent): the job waits them
+//     out, as it does every 429, reads again, finds it gone: Removed;
+//   - reads answered 5xx for good: the removal fails, its error says the
+//     DELETE may have applied, and the journal keeps it, so a resumed job
+//     reports it Removed (the job does not retry what RemoveIf retried).
+func TestALostAnswerToAServedDeleteIsNeverAlreadyGone(t *testing.T) {
 	t.Parallel()
-	a := newAlice(t, []time.Duration{2 * month}, client.WithMaxRetries(1))
-	instance := "/v2/Services/" + a.svc.SID + "/Users/alice/Bindings/" + a.sids[0]
-	a.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: instance, Status: 503, ServeFirst: true})
-	f := func() { // the reads after the lost answer fail, as many times as the client retries one
-		a.srv.Inject(chattest.Fault{Method: "GET", PathPrefix: instance, Status: 503, Times: 2})
+	lost := map[string]chattest.Fault{
+		"503 after serving": {Method: "DELETE", Status: 503, ServeFirst: true},
+		"connection cut":    {Method: "DELETE", CutBody: true},
 	}
-	a.onDelete.Store(&f)
-	var audit bytes.Buffer
-	var got outcomes
-	job, err := cleanup.New(a.service(), cleanup.Options{OlderThan: month, Apply: true, Audit: &audit, OnOutcome: got.add})
-	if err != nil {
-		t.Fatal(err)
+	reads := map[string]chattest.Fault{
+		"429":          {Method: "GET", Status: 429, RetryAfter: "0", Times: 2},
+		"503 for good": {Method: "GET", Status: 503, Times: 2},
 	}
-	r, err := job.Users(context.Background(), slices.Values([]string{"alice"}))
-	if st := a.srv.Stats(); st.Removed != 1 {
-		t.Fatalf("the emulator removed %d bindings; the scenario needs the DELETE served", st.Removed)
-	}
-	if err != nil || r.Removed != 1 || r.AlreadyGone != 0 {
-		t.Errorf("report %+v, %v: the job's own DELETE removed the binding, so it is Removed, not already gone", r, err)
-	}
-	if !strings.Contains(audit.String(), `"outcome":"removed"`) {
-		t.Errorf("no audit line says removed:\n%s", audit.String())
+	for lname, lf := range lost {
+		for rname, rf := range reads {
+			t.Run(lname+", reads "+rname, func(t *testing.T) {
+				t.Parallel()
+				a := newAlice(t, []time.Duration{2 * month}, client.WithMaxRetries(1))
+				instance := "/v2/Services/" + a.svc.SID + "/Users/alice/Bindings/" + a.sids[0]
+				del, read := lf, rf // copies: the subtests of one lost answer share lf
+				del.PathPrefix, read.PathPrefix = instance, instance
+				a.srv.Inject(del)
+				f := func() { a.srv.Inject(read) } // once the DELETE is on its way
+				a.onDelete.Store(&f)
+				journal := filepath.Join(t.TempDir(), "journal")
+				var audit bytes.Buffer
+				var got outcomes
+				job, err := cleanup.New(a.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: journal, Audit: &audit, OnOutcome: got.add})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := job.Users(context.Background(), slices.Values([]string{"alice"}))
+				if st := a.srv.Stats(); st.Removed != 1 {
+					t.Fatalf("the emulator removed %d bindings; the scenario needs the DELETE served", st.Removed)
+				}
+				if r.AlreadyGone != 0 || strings.Contains(audit.String(), "already_gone") {
+					t.Fatalf("report %+v: the job's own DELETE removed the binding; audit:\n%s", r, audit.String())
+				}
+				if rname == "429" {
+					if err != nil || r.Removed != 1 || !strings.Contains(audit.String(), `"outcome":"removed"`) {
+						t.Fatalf("report %+v, %v: want it Removed within the job; audit:\n%s", r, err, audit.String())
+					}
+					return
+				}
+				if r.Failed != 1 || !errors.Is(err, cleanup.ErrFailed) {
+					t.Fatalf("report %+v, %v: want the removal Failed", r, err)
+				}
+				if o := got.list[0]; !client.MayHaveApplied(o.Err) {
+					t.Errorf("the failed outcome's error %v does not say the DELETE may have applied", o.Err)
+				}
+				audit.Reset()
+				job, _ = cleanup.New(a.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: journal, Audit: &audit})
+				r, err = job.Users(context.Background(), slices.Values([]string{"alice"}))
+				if err != nil || r.Removed != 1 || r.AlreadyGone != 0 || !strings.Contains(audit.String(), `"outcome":"removed"`) {
+					t.Errorf("resumed: report %+v, %v; want the earlier run's DELETE reported Removed; audit:\n%s", r, err, audit.String())
+				}
+			})
+		}
 	}
 }
 
-// TestACutDeleteThatWasServedIsRemovedWithinTheJob: the DELETE is
-// served and its connection cut; the reads after it meet 5xx until the
-// RemoveIf gives up. Same defect through a cut connection.
-func TestACutDeleteThatWasServedIsRemovedWithinTheJob(t *testing.T) {
+// TestRemoveIfErrorRemembersItsDelete: RemoveIf's error says whether a
+// DELETE of the call may have reached the server, also when what failed
+// last is the read after it (429 or 403 for good).
+func TestRemoveIfErrorRemembersItsDelete(t *testing.T) {
 	t.Parallel()
-	a := newAlice(t, []time.Duration{2 * month}, client.WithMaxRetries(1))
-	instance := "/v2/Services/" + a.svc.SID + "/Users/alice/Bindings/" + a.sids[0]
-	a.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: instance, CutBody: true})
-	f := func() { a.srv.Inject(chattest.Fault{Method: "GET", PathPrefix: instance, Status: 502, Times: 2}) }
-	a.onDelete.Store(&f)
-	job, _ := cleanup.New(a.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1})
-	r, err := job.Users(context.Background(), slices.Values([]string{"alice"}))
-	if a.srv.Stats().Removed != 1 {
-		t.Fatalf("the scenario needs the DELETE served: %+v", a.srv.Stats())
+	for _, status := range []int{429, 403} {
+		a := newAlice(t, []time.Duration{2 * month}, client.WithMaxRetries(1))
+		instance := "/v2/Services/" + a.svc.SID + "/Users/alice/Bindings/" + a.sids[0]
+		a.srv.Inject(chattest.Fault{Method: "DELETE", PathPrefix: instance, CutBody: true})
+		f := func() {
+			a.srv.Inject(chattest.Fault{Method: "GET", PathPrefix: instance, Status: status, RetryAfter: "0", Times: 5})
+		}
+		a.onDelete.Store(&f)
+		res, err := a.service().Users("alice").UserBindings(a.sids[0]).RemoveIf(context.Background(), func(*chat.UserBinding) bool { return true })
+		if a.srv.Stats().Removed != 1 {
+			t.Fatalf("the scenario needs the DELETE served: %+v", a.srv.Stats())
+		}
+		var apiErr *client.Error
+		if err == nil || !client.MayHaveApplied(err) || !errors.As(err, &apiErr) || apiErr.Status != status {
+			t.Errorf("read answered %d: RemoveIf = %v, %v (MayHaveApplied %v); want the read's error, saying the DELETE may have applied", status, res, err, client.MayHaveApplied(err))
+		}
 	}
-	if r.Removed != 1 || r.AlreadyGone != 0 || r.Failed != 0 {
-		t.Errorf("report %+v, %v: the job's own DELETE removed the binding", r, err)
+}
+
+// TestRetriesAreNotMultiplied: a removal answered 503 for good costs what
+// one call costs with the client's retries (WithMaxRetries(2): 3 DELETEs,
+// each after its read), not that again for each retry of the job.
+func TestRetriesAreNotMultiplied(t *testing.T) {
+	t.Parallel()
+	w, c := watched(t, 1, 1, client.WithMaxRetries(2))
+	w.srv.Inject(chattest.Fault{Method: "DELETE", Status: 503, Times: 1 << 20})
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true})
+	r, err := job.Service(context.Background())
+	if n := c.count("DELETE", ""); n != 3 || r.Failed != 1 || !errors.Is(err, cleanup.ErrFailed) {
+		t.Errorf("%+v, %v: %d DELETEs for one removal, with WithMaxRetries(2); want 3 and the removal Failed", r, err, n)
+	}
+}
+
+// TestTheJobsOwnPacingIsNotNoProgress: a job paced by its own rate limit
+// (2 removals a second, 500 ms apart) against an API that answers at once
+// is not stalled by a NoProgress of 300 ms, however long a lister waits to
+// hand its bindings to busy removers.
+func TestTheJobsOwnPacingIsNotNoProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 12, client.WithRateLimit(client.RateLimit{PerSecond: 2, WritesOnly: true}))
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, NoProgress: 300 * time.Millisecond})
+	r, err := job.Users(context.Background(), w.names())
+	if err != nil || r.Removed != 6 {
+		t.Errorf("%+v, %v: only the job's own rate limit paced it", r, err)
 	}
 }
 
