@@ -224,8 +224,8 @@ func (r *runner) exitCode(err error, in *cli.Interrupted, fileErr error) int {
 		return 0
 	case fileErr != nil || errors.Is(err, cleanup.ErrNoProgress):
 		return 1
-	case r.env.Client.Stats().Attempts == 0 && in == nil:
-		return 2 // refused before anything was sent: a journal or plan of another job, a file it cannot create or read
+	case errors.Is(err, cleanup.ErrRefused) || r.env.Client.Stats().Attempts == 0 && in == nil:
+		return 2 // refused before anything was removed: a journal or plan of another job or edited, a file it cannot create or read
 	case in == nil || errors.As(err, new(*stopped)) || errors.As(err, new(*cleanup.WriteError)):
 		return 1
 	}

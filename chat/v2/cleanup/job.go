@@ -210,7 +210,7 @@ func (j *Job) checkPinned(ctx context.Context) error {
 		now = time.Now()
 	}
 	if apiTime.After(now.Add(time.Minute)) {
-		return fmt.Errorf("cleanup: the cutoff %s was taken at API time %s, which has not come yet (the API says %s): the journal or plan was edited, or another API's; give another",
+		return refuse("cleanup: the cutoff %s was taken at API time %s, which has not come yet (the API says %s): the journal or plan was edited, or another API's; give another",
 			cut.Format(time.RFC3339), apiTime.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return nil

@@ -140,6 +140,10 @@ var errLocked = errors.New("locked")
 // path+".lock" (on systems with flock), which a second job given the same
 // path is refused for; a kill releases it.
 func openJournal(path string, h header, olderThan time.Duration) (*journal, *replayed, error) {
+	path, err := followLinks(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cleanup: journal: %w", err)
+	}
 	unlock, err := lockFile(path + ".lock")
 	switch {
 	case errors.Is(err, errLocked):
@@ -183,13 +187,13 @@ func (r *replayed) read(f io.Reader, path string, h header, olderThan time.Durat
 	line, torn, err := readLine(br)
 	var got header
 	if err != nil || torn || json.Unmarshal(line, &got) != nil || got.Journal == 0 {
-		return fmt.Errorf("cleanup: %s is not a journal of this package (its first line is not a journal header); give another path", path)
+		return refuse("cleanup: %s is not a journal of this package (its first line is not a journal header); give another path", path)
 	}
 	if got.Journal != journalVersion {
-		return fmt.Errorf("cleanup: %s is a journal of version %d; this package reads version %d", path, got.Journal, journalVersion)
+		return refuse("cleanup: %s is a journal of version %d; this package reads version %d", path, got.Journal, journalVersion)
 	}
 	if diff := h.differences(got); diff != "" {
-		return fmt.Errorf("cleanup: %s is the journal of another job (%s): run the job it records, or give another path", path, diff)
+		return refuse("cleanup: %s is the journal of another job (%s): run the job it records, or give another path", path, diff)
 	}
 	for n := 2; ; n++ {
 		line, torn, err := readLine(br)
@@ -197,7 +201,7 @@ func (r *replayed) read(f io.Reader, path string, h header, olderThan time.Durat
 			return nil
 		}
 		bad := func(why string) error {
-			return fmt.Errorf("cleanup: line %d of the journal %s %s; it may have been edited: give another path, or restore it", n, path, why)
+			return refuse("cleanup: line %d of the journal %s %s; it may have been edited: give another path, or restore it", n, path, why)
 		}
 		if err != nil {
 			return bad("cannot be read: " + err.Error())
@@ -490,4 +494,30 @@ func (j *journal) close() error {
 		err = &WriteError{What: "journal", Err: cerr}
 	}
 	return err
+}
+
+// followLinks is the file path names through any symbolic links, the last
+// of which need not lead to a file yet. The journal is written again by
+// renaming a new file over it, which would replace a link (a journal kept on
+// a mounted volume) rather than the file it leads to.
+func followLinks(path string) (string, error) {
+	for hops := 0; ; hops++ {
+		fi, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Mode()&os.ModeSymlink == 0:
+			return path, nil
+		case err != nil:
+			return "", err
+		case hops == 40:
+			return "", fmt.Errorf("%s: too many symbolic links", path)
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
 }

@@ -216,8 +216,8 @@ func TestAJournalOfAnotherJobIsRefused(t *testing.T) {
 		},
 	}
 	for name, run := range cases {
-		if _, err := run(); err == nil || !strings.Contains(err.Error(), "journal of another job") {
-			t.Errorf("%s: %v, want the journal refused", name, err)
+		if _, err := run(); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), "journal of another job") {
+			t.Errorf("%s: %v, want the journal refused (ErrRefused)", name, err)
 		}
 	}
 	if n := w.srv.Stats().Requests - before; n != 0 {
@@ -254,7 +254,7 @@ func TestWhatIsNotAJournalIsRefused(t *testing.T) {
 	}
 	f.Close()
 	start := time.Now()
-	if err := run(huge); err == nil || !strings.Contains(err.Error(), "not a journal") {
+	if err := run(huge); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), "not a journal") {
 		t.Errorf("a 1 GiB file: %v", err)
 	}
 	t.Logf("a 1 GiB file refused in %v", time.Since(start))
@@ -277,8 +277,8 @@ func TestWhatIsNotAJournalIsRefused(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := run(path); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error containing %q", name, err, tc.want)
+		if err := run(path); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrRefused, saying %q", name, err, tc.want)
 		}
 	}
 	torn := filepath.Join(dir, "torn")
@@ -287,6 +287,34 @@ func TestWhatIsNotAJournalIsRefused(t *testing.T) {
 	}
 	if err := run(torn); err != nil {
 		t.Errorf("a journal whose last line was cut off by a kill: %v", err)
+	}
+}
+
+// TestAJournalThroughASymlinkStaysWhereItLeads: a journal named by a link
+// (kept on a mounted volume) is written where the link leads, and the link
+// stays a link, through being written again compacted and resumed.
+func TestAJournalThroughASymlinkStaysWhereItLeads(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 2, 2)
+	volume, here := t.TempDir(), t.TempDir()
+	target := filepath.Join(volume, "job.journal")
+	link := filepath.Join(here, "job.journal")
+	if err := os.Symlink(filepath.Join("..", filepath.Base(volume), "job.journal"), link); err != nil {
+		t.Skip(err) // no symbolic links here
+	}
+	for run := 1; run <= 2; run++ {
+		job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: link})
+		if _, err := job.Users(context.Background(), w.names()); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		fi, err := os.Lstat(link)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("run %d: %s is no longer a link (%v, %v)", run, link, fi.Mode(), err)
+		}
+		b, err := os.ReadFile(target)
+		if err != nil || !strings.Contains(string(b), `"done"`) {
+			t.Fatalf("run %d: the link's target holds %q, %v; want the journal", run, b, err)
+		}
 	}
 }
 

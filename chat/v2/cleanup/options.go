@@ -88,7 +88,21 @@ var (
 	ErrFailed = errors.New("cleanup: some removals or listings failed")
 	// ErrUsed: a Job runs once.
 	ErrUsed = errors.New("cleanup: the Job has already run; make another with New")
+	// ErrRefused: the journal or the plan cannot be this job's (another
+	// job's, another version, cut off, edited, or a cutoff taken at an API
+	// time that has not come); the job removed nothing. The error says
+	// which, and what to do.
+	ErrRefused = errors.New("cleanup: refused the journal or plan")
 )
+
+// refusal is an error for errors.Is(err, ErrRefused), whose message is its
+// own.
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string        { return e.msg }
+func (e *refusal) Is(target error) bool { return target == ErrRefused }
+
+func refuse(format string, args ...any) error { return &refusal{fmt.Sprintf(format, args...)} }
 
 // WriteError is a failure to write the journal, the plan or the audit. It
 // ends the job: nothing is dropped silently.

@@ -165,22 +165,31 @@ const maxPlanLine = 1<<20 + 4096
 // line that is not a binding, or whose cutoff is not its older_than before
 // the API time it was taken at, is refused before anything is removed, with
 // an error that names the line. It keeps 8 bytes a line, to refuse a plan
-// changed after it was read.
+// changed after it was read. The refusals are ErrRefused. A reader that
+// cannot go back (a pipe) is refused first, before a line is read: the plan
+// would be checked whole and then not applied.
+//
+// The last line's SHA-256 is a check against accidents (a plan cut off,
+// edited by hand, mixed with another), not a seal: anyone who can write the
+// plan can write a digest that fits.
 func ReadPlan(r io.ReadSeeker) (*Plan, error) {
+	if _, err := r.Seek(0, io.SeekCurrent); err != nil {
+		return nil, refuse("cleanup: the plan cannot be read twice (%v): give a file, not a pipe; save a piped plan to a file first", err)
+	}
 	p := &Plan{r: r}
 	h := sha256.New()
 	whole := sha256.New()
 	sc := bufio.NewScanner(io.TeeReader(r, whole))
 	sc.Buffer(make([]byte, 64<<10), maxPlanLine)
-	bad := func(n int, why string) error { return fmt.Errorf("cleanup: line %d of the plan %s", n, why) }
+	bad := func(n int, why string) error { return refuse("cleanup: line %d of the plan %s", n, why) }
 	var version struct {
 		Plan int `json:"plan"`
 	}
 	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &version) != nil || version.Plan == 0 {
-		return nil, errors.New("cleanup: not a plan: its first line is not a plan header (a plan is written by a dry run with Options.Plan)")
+		return nil, refuse("cleanup: not a plan: its first line is not a plan header (a plan is written by a dry run with Options.Plan)")
 	}
 	if version.Plan != planVersion {
-		return nil, fmt.Errorf("cleanup: a plan of version %d; this package reads version %d: write it again with a dry run", version.Plan, planVersion)
+		return nil, refuse("cleanup: a plan of version %d; this package reads version %d: write it again with a dry run", version.Plan, planVersion)
 	}
 	if strictDecode(sc.Bytes(), &p.Header) != nil {
 		return nil, bad(1, "is not a plan header")
@@ -232,7 +241,7 @@ func ReadPlan(r io.ReadSeeker) (*Plan, error) {
 		return nil, bad(n+1, "cannot be read: "+err.Error())
 	}
 	if !ended {
-		return nil, fmt.Errorf("cleanup: the plan ends after line %d without its last line: it was cut off; write it again with a dry run", n)
+		return nil, refuse("cleanup: the plan ends after line %d without its last line: it was cut off; write it again with a dry run", n)
 	}
 	p.digest = hex.EncodeToString(whole.Sum(nil))
 	return p, nil
@@ -264,7 +273,7 @@ func (p *Plan) agrees(h header) error {
 	slices.Sort(want.Types)
 	got := header{Service: h.Service, Types: h.Types, OlderThan: h.OlderThan}
 	if d := got.differences(want); d != "" {
-		return fmt.Errorf("cleanup: the plan was made by a job with other options (%s): give the job the plan's (PlanHeader.BindingTypes, OlderThanDuration)", d)
+		return refuse("cleanup: the plan was made by a job with other options (%s): give the job the plan's (PlanHeader.BindingTypes, OlderThanDuration)", d)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"syscall"
@@ -98,6 +99,11 @@ func TestAPlanOfNothingApplies(t *testing.T) {
 	}
 }
 
+// unseekable is a reader that cannot go back, as a pipe cannot.
+type unseekable struct{ io.Reader }
+
+func (unseekable) Seek(int64, int) (int64, error) { return 0, errors.New("illegal seek") }
+
 // TestPlansAreCheckedWhole: a plan that is not one, was cut off, was
 // edited, or was made with other options is refused before anything is
 // sent, with an error that says what is wrong.
@@ -122,12 +128,17 @@ func TestPlansAreCheckedWhole(t *testing.T) {
 	}
 	for name, tc := range cases {
 		_, err := cleanup.ReadPlan(strings.NewReader(tc.plan))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error containing %q", name, err, tc.want)
+		if !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrRefused, saying %q", name, err, tc.want)
 		}
 	}
+	// A plan that cannot be read twice would be checked whole and then not
+	// applied: it is refused before a line is read.
+	if _, err := cleanup.ReadPlan(unseekable{strings.NewReader(plan)}); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), "not a pipe") {
+		t.Errorf("a plan that cannot seek: %v, want ErrRefused", err)
+	}
 	before := w.srv.Stats().Requests
-	if _, err := applyPlan(t, w, []byte(plan), cleanup.Options{OlderThan: 2 * month, Apply: true}); err == nil || !strings.Contains(err.Error(), "other options") {
+	if _, err := applyPlan(t, w, []byte(plan), cleanup.Options{OlderThan: 2 * month, Apply: true}); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), "other options") {
 		t.Errorf("a plan applied with another OlderThan: %v", err)
 	}
 	if _, err := applyPlan(t, w, []byte(plan), cleanup.Options{OlderThan: month}); !errors.As(err, new(*cleanup.OptionError)) {
