@@ -221,6 +221,8 @@ func TestBindingsHeldToTheirFilters(t *testing.T) {
 		{"identity differing in case", &BindingListParams{Identity: []string{"alice"}}, serviceBindingJSON(1, "apn", "Alice"), "bindings[0].identity"},
 		{"type outside the filter", &BindingListParams{BindingType: []BindingType{BindingTypeFCM}}, serviceBindingJSON(1, "apn", "alice"), "bindings[0].binding_type"},
 		{"another service", nil, strings.Replace(serviceBindingJSON(1, "apn", "alice"), `"service_sid":"`+testService, `"service_sid":"IS`+strings.Repeat("f", 32), 1), "bindings[0].service_sid"},
+		{"no service said: null", nil, strings.Replace(serviceBindingJSON(1, "apn", "alice"), `"service_sid":"`+testService+`"`, `"service_sid":null`, 1), "bindings[0].service_sid"},
+		{"no service said: absent", nil, strings.Replace(serviceBindingJSON(1, "apn", "alice"), `"service_sid":"`+testService+`",`, ``, 1), "bindings[0].service_sid"},
 		{"inside the filters", &BindingListParams{Identity: []string{"alice"}, BindingType: []BindingType{BindingTypeAPN}}, serviceBindingJSON(1, "apn", "alice"), ""},
 	}
 	for _, tc := range cases {

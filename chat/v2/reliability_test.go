@@ -562,17 +562,18 @@ func hostilePages() map[string]string {
 	long := func(s string, n int) string { return strings.Repeat(s, n/len(s)) }
 	var escaped, unique, skipped []string
 	for i := 0; i < chat.MaxPageSize; i++ {
-		escaped = append(escaped, `{"endpoint":"`+long(`\u0041`, 10_000)+`"}`)
-		unique = append(unique, fmt.Sprintf(`{"identity":"%05d%s","url":"%s"}`, i, long("i", 5000), long("u", 5000)))
-		skipped = append(skipped, `{"x":[`+long(`{"a":[1,2,3]},`, 10_000)+`0]}`)
+		escaped = append(escaped, `{"service_sid":"`+svcSID+`","endpoint":"`+long(`\u0041`, 10_000)+`"}`)
+		unique = append(unique, fmt.Sprintf(`{"service_sid":%q,"identity":"%05d%s","url":"%s"}`, svcSID, i, long("i", 5000), long("u", 5000)))
+		skipped = append(skipped, `{"service_sid":"`+svcSID+`","x":[`+long(`{"a":[1,2,3]},`, 10_000)+`0]}`)
 	}
-	// 700 "bindings" keys of 999 bindings each, 2 MiB: each array is under
-	// the cap of one page, and the repeated key once decoded them all (696,000
-	// bindings, 156 MiB).
-	repeated := `{"meta":{}` + strings.Repeat(`,"bindings":[`+strings.Repeat(`{},`, chat.MaxPageSize-2)+`{}]`, 700) + `}`
+	// 180 "bindings" keys of 999 bindings each, 9 MiB: each array is under
+	// the cap of one page, and the repeated key once decoded them all (700
+	// keys of empty bindings: 696,000 bindings, 156 MiB).
+	one := `{"service_sid":"` + svcSID + `"}`
+	repeated := `{"meta":{}` + strings.Repeat(`,"bindings":[`+strings.Repeat(one+`,`, chat.MaxPageSize-2)+one+`]`, 180) + `}`
 	return map[string]string{
 		"3.5 million empty bindings": fill(`{"meta":{},"bindings":[`, `{},`, `{}]}`),
-		"700 bindings keys":          repeated,
+		"180 bindings keys":          repeated,
 		"a binding with 38,000 message_types keys": fill(`{"meta":{},"bindings":[{"message_types":[]`,
 			`,"message_types":[`+strings.Repeat(`"a",`, 63)+`"a"]`, `}]}`),
 		"3.5 million message types": fill(`{"meta":{},"bindings":[{"message_types":[`, `"",`, `""]}]}`),

@@ -26,7 +26,12 @@ type scope struct {
 // names the field. It runs on every binding, so it allocates nothing unless
 // it fails.
 func (s *scope) check(f fields, index int) error {
-	if sv := string(*f.service); sv != "" && !sid.Same(sv, s.service) {
+	// A binding that does not say its service is not shown to be the
+	// service's: null or absent is refused as a different one is.
+	switch sv := string(*f.service); {
+	case sv == "":
+		return mismatch(index, "service_sid", "is null or absent, but the request was for service %s", excerpt.Quote(s.service, excerpt.Short))
+	case !sid.Same(sv, s.service):
 		return mismatch(index, "service_sid", "is %s, but the request was for service %s", sv, excerpt.Quote(s.service, excerpt.Short))
 	}
 	if s.user != "" {
