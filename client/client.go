@@ -109,14 +109,22 @@ func New(opts ...Option) (*Client, error) {
 				_ = c.limit.wait(ctx)
 			}
 			c.counters.waited.Add(int64(time.Since(start)))
+			st.notSent = ctx.Err() != nil
+			st.priorUncertain = st.uncertain
+			st.sent = time.Now()
+			// An attempt whose context is already done fails before it
+			// is written: the server sees nothing, so neither Stats nor
+			// an error's Attempts counts it. None follows it (checkRetry
+			// stops on a done context), so the count stays that of the
+			// attempts sent.
+			if st.notSent {
+				return
+			}
+			st.attempts = attempt + 1
 			c.counters.attempts.Add(1)
 			if attempt > 0 {
 				c.counters.retries.Add(1)
 			}
-			st.notSent = ctx.Err() != nil
-			st.attempts = attempt + 1
-			st.priorUncertain = st.uncertain
-			st.sent = time.Now()
 		},
 		ResponseLogHook: func(_ retryablehttp.Logger, resp *http.Response) { c.logResponse(resp) },
 	}
