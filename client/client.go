@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,7 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	creds, err := newCredentials(&s)
+	creds, err := newCredentials(&s, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
