@@ -26,6 +26,7 @@
 package chattest
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,6 +117,24 @@ func (s *Server) Client(opts ...client.Option) (*client.Client, error) {
 		client.WithBaseURL(s.URL),
 	}, opts...)...)
 }
+
+// String describes the emulator by its URL and the SIDs it accepts, without
+// its auth token or API key secret.
+func (s *Server) String() string {
+	if s == nil {
+		return "chattest server (nil)"
+	}
+	if s.URL == "" {
+		return "chattest server (not running: start one with chattest.NewServer)"
+	}
+	return "chattest server at " + s.URL + " for account " + s.AccountSID + " and API key " + s.APIKeySID + " (token and secret not shown)"
+}
+
+// Format prints the same as String for every verb, so no formatting of a
+// *Server (%v, %+v, %#v) shows the credentials it accepts; a test log may
+// be public, and the project's rule is no secret in any %v. A Server value
+// is not to be copied (it holds locks), so it is printed by pointer.
+func (s *Server) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
 // Stats counts what the emulator has seen, and what its limits refused.
 type Stats struct {
