@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,7 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	creds, err := newCredentials(&s)
+	creds, err := newCredentials(&s, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -109,14 +110,22 @@ func New(opts ...Option) (*Client, error) {
 				_ = c.limit.wait(ctx)
 			}
 			c.counters.waited.Add(int64(time.Since(start)))
+			st.notSent = ctx.Err() != nil
+			st.priorUncertain = st.uncertain
+			st.sent = time.Now()
+			// An attempt whose context is already done fails before it
+			// is written: the server sees nothing, so neither Stats nor
+			// an error's Attempts counts it. None follows it (checkRetry
+			// stops on a done context), so the count stays that of the
+			// attempts sent.
+			if st.notSent {
+				return
+			}
+			st.attempts = attempt + 1
 			c.counters.attempts.Add(1)
 			if attempt > 0 {
 				c.counters.retries.Add(1)
 			}
-			st.notSent = ctx.Err() != nil
-			st.attempts = attempt + 1
-			st.priorUncertain = st.uncertain
-			st.sent = time.Now()
 		},
 		ResponseLogHook: func(_ retryablehttp.Logger, resp *http.Response) { c.logResponse(resp) },
 	}

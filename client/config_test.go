@@ -117,16 +117,79 @@ func TestBaseURLErrorsNeverEchoUserinfo(t *testing.T) {
 	}
 }
 
+// TestConfigErrorsNeverEchoASwappedToken gives New a secret where a SID
+// belongs, by every argument order and environment mix-up: the error must
+// not hold a character of it. It is the same whatever the secret's
+// characters (only its length shows), and still says what to fix.
 func TestConfigErrorsNeverEchoASwappedToken(t *testing.T) {
 	t.Parallel()
-	// A caller who swaps the account SID and token must not find the token
-	// in the error message.
-	_, err := New(WithCredentials(testToken, testAccount))
-	if err == nil {
-		t.Fatal("New accepted a token as an account SID")
+	const secret = "9f3c0d2e7a1b4c5d6e7f8091a2b3c4d5" // a real token's shape: 32 hex digits
+	cases := []struct {
+		name string
+		// opts places v, a secret, where a SID belongs; env is the
+		// environment when opts gives no credentials.
+		opts func(v string) []Option
+		env  func(v string) map[string]string
+		want []string // what the message must say
+	}{
+		{"WithCredentials(token, account)", func(v string) []Option { return []Option{WithCredentials(v, testAccount)} }, nil,
+			[]string{"account SID", "32 characters not starting with AC", "arguments may be swapped", "WithCredentials takes the account SID"}},
+		{"WithAPIKey(secret, key, account)", func(v string) []Option { return []Option{WithAPIKey(v, testKey, testAccount)} }, nil,
+			[]string{"API key SID", "32 characters not starting with SK", "arguments may be swapped", "WithAPIKey takes the API key SID"}},
+		{"WithAPIKey(key, account, secret)", func(v string) []Option { return []Option{WithAPIKey(testKey, testAccount, v)} }, nil,
+			[]string{"account SID", "32 characters not starting with AC", "WithAPIKey takes the API key SID"}},
+		{"WithAPIKey(account, key, secret)", func(v string) []Option { return []Option{WithAPIKey(testAccount, testKey, v)} }, nil,
+			[]string{"account SID", "32 characters not starting with AC", "arguments may be swapped"}},
+		{"a short secret as the account SID", func(v string) []Option { return []Option{WithCredentials(v[:3], testAccount)} }, nil,
+			[]string{"3 characters not starting with AC"}},
+		{"a secret of one character", func(v string) []Option { return []Option{WithCredentials(v[:1], testAccount)} }, nil,
+			[]string{"1 character not starting with AC"}},
+		{"TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN swapped", nil,
+			func(v string) map[string]string {
+				return map[string]string{EnvAccountSID: v, EnvAuthToken: testAccount}
+			},
+			[]string{"32 characters not starting with AC", EnvAccountSID + " and " + EnvAuthToken + " are not swapped"}},
+		{"TWILIO_API_KEY and TWILIO_API_SECRET swapped", nil,
+			func(v string) map[string]string {
+				return map[string]string{EnvAccountSID: testAccount, EnvAPIKey: v, EnvAPISecret: testKey}
+			},
+			[]string{"32 characters not starting with SK", EnvAPIKey + ", " + EnvAPISecret + " and " + EnvAccountSID + " are not swapped"}},
 	}
-	if strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), testToken[2:10]) {
-		t.Fatalf("error reveals the token: %v", err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			message := func(v string) string {
+				var s settings
+				if tc.opts != nil {
+					for _, opt := range tc.opts(v) {
+						if err := opt(&s); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				env := map[string]string{}
+				if tc.env != nil {
+					env = tc.env(v)
+				}
+				_, err := newCredentials(&s, func(k string) string { return env[k] })
+				var ce *ConfigError
+				if !errors.As(err, &ce) {
+					t.Fatalf("err = %v, want a *ConfigError", err)
+				}
+				return fmt.Sprintf("%v %+v %#v", err, err, err)
+			}
+			got := message(secret)
+			// Every character changed: a message that depends on any of
+			// them differs.
+			if other := message(strings.Repeat("z", len(secret))); other != got {
+				t.Errorf("the message depends on the secret's characters:\n%s\n%s", got, other)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s\ndoes not say %q", got, w)
+				}
+			}
+		})
 	}
 }
 

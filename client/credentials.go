@@ -3,7 +3,7 @@ package client
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
@@ -28,17 +28,22 @@ type credentials struct {
 	authHeader func() string // "Basic …"
 }
 
-func newCredentials(s *settings) (*credentials, error) {
-	if s.username == "" {
-		if err := s.fromEnv(os.Getenv); err != nil {
+// newCredentials checks the credentials s holds, or, when no option gave
+// any, those getenv finds in the environment.
+func newCredentials(s *settings, getenv func(string) string) (*credentials, error) {
+	env := s.username == ""
+	if env {
+		if err := s.fromEnv(getenv); err != nil {
 			return nil, err
 		}
 	}
 	if !sid.Valid(sid.Account, s.accountSID) {
-		return nil, &ConfigError{Setting: "account SID", Problem: "must be AC followed by 32 hex digits; got " + describeSecretish(s.accountSID) + " (find it in the Twilio Console)"}
+		return nil, &ConfigError{Setting: "account SID", Problem: "must be AC followed by 32 hex digits (find it in the Twilio Console); got " +
+			describeSecretish(s.accountSID, sid.Account) + swapHint(s.accountSID, sid.Account, env, s.apiKey)}
 	}
 	if s.apiKey && !sid.Valid(sid.APIKey, s.username) {
-		return nil, &ConfigError{Setting: "API key SID", Problem: "must be SK followed by 32 hex digits; got " + describeSecretish(s.username)}
+		return nil, &ConfigError{Setting: "API key SID", Problem: "must be SK followed by 32 hex digits; got " +
+			describeSecretish(s.username, sid.APIKey) + swapHint(s.username, sid.APIKey, env, true)}
 	}
 	if s.password == "" {
 		what := "auth token"
@@ -77,16 +82,41 @@ func (s *settings) fromEnv(getenv func(string) string) error {
 	return nil
 }
 
-// describeSecretish says what a misconfigured identifier looks like without
-// echoing it: a caller who swapped the account SID and the token must not
-// find the token in a log.
-func describeSecretish(v string) string {
+// describeSecretish says what a misconfigured identifier looks like
+// without a single character of it: a caller who swapped the account SID and
+// the token must not find any of the token in a log. It gives the length,
+// and whether the value starts with prefix, the SID's own two letters.
+func describeSecretish(v, prefix string) string {
+	n := fmt.Sprintf("%d characters", len(v))
+	if len(v) == 1 {
+		n = "1 character"
+	}
 	switch {
 	case v == "":
 		return "an empty string"
-	case len(v) <= 2:
-		return fmt.Sprintf("%d characters", len(v))
+	case !strings.HasPrefix(v, prefix):
+		return n + " not starting with " + prefix
+	case len(v) != sid.Len:
+		return fmt.Sprintf("%s starting with %s (a SID has %d)", n, prefix, sid.Len)
 	default:
-		return fmt.Sprintf("%d characters starting %q", len(v), v[:2])
+		return n + " starting with " + prefix + ", but not all of the rest are hex digits"
+	}
+}
+
+// swapHint suggests, for a value that lacks its SID's prefix, the likeliest
+// cause: the arguments, or the environment variables, given in the wrong
+// order.
+func swapHint(v, prefix string, env, apiKey bool) string {
+	switch {
+	case v == "" || strings.HasPrefix(v, prefix):
+		return ""
+	case env && apiKey:
+		return ": check that " + EnvAPIKey + ", " + EnvAPISecret + " and " + EnvAccountSID + " are not swapped"
+	case env:
+		return ": check that " + EnvAccountSID + " and " + EnvAuthToken + " are not swapped"
+	case apiKey:
+		return ": the arguments may be swapped (client.WithAPIKey takes the API key SID, its secret, then the account SID)"
+	default:
+		return ": the arguments may be swapped (client.WithCredentials takes the account SID, then the auth token)"
 	}
 }

@@ -37,7 +37,7 @@ func ExampleNew_configError() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// twilio: configuration: account SID must be AC followed by 32 hex digits; got 15 characters starting "yo" (find it in the Twilio Console)
+	// twilio: configuration: account SID must be AC followed by 32 hex digits (find it in the Twilio Console); got 15 characters not starting with AC: the arguments may be swapped (client.WithCredentials takes the account SID, then the auth token)
 }
 
 func ExampleError() {

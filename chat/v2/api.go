@@ -29,6 +29,12 @@ type ServiceHandle struct {
 	// for one binding, or use its methods (List, Pages, …) for all of them.
 	// A whole-service walk needs one request per page of bindings, where a
 	// walk user by user needs at least one per user.
+	//
+	// In a zero ServiceHandle it is nil: its methods, and every verb of a
+	// zero handle, fail with an error that says to build the handle with
+	// chat.New(c).Services(sid), but calling it panics, as calling any nil
+	// func does (Go leaves a func field no other choice). Build handles from
+	// chat.New(c).Services(…), never from a zero value.
 	Bindings Bindings
 
 	ref ref
@@ -63,6 +69,10 @@ type UserHandle struct {
 	// UserBindings addresses the user's bindings: call it with a binding
 	// SID (BS…) for one binding, or use its methods (List, Pages, …) for
 	// all of them.
+	//
+	// In a zero UserHandle it is nil: its methods fail with an error that
+	// says how to build the handle, but calling it panics, as calling any
+	// nil func does. Build handles from chat.New(c).Services(…).Users(…).
 	UserBindings UserBindings
 
 	ref ref
@@ -124,10 +134,14 @@ type ref struct {
 	perUser bool
 }
 
-// check validates the reference before any request is built.
+// check validates the reference before any request is built. It is the one
+// place that refuses a handle not built from chat.New(c).Services(…).
 func (r ref) check() error {
-	if r.api == nil || r.api.c == nil {
-		return &client.ConfigError{Setting: "chat API", Problem: "is nil; create handles from chat.New(c).Services(…)"}
+	switch {
+	case r.api == nil:
+		return &client.ConfigError{Setting: "chat handle", Problem: "is a zero value or comes from a nil *chat.API; build handles with chat.New(c).Services(…)"}
+	case r.api.c == nil:
+		return &client.ConfigError{Setting: "chat API", Problem: "has a nil *client.Client; create one with client.New and build handles with chat.New(c).Services(…)"}
 	}
 	if err := checkSID("ServiceSid", serviceRule, r.service); err != nil {
 		return err

@@ -121,3 +121,24 @@ func ExampleBindings_Pages() {
 	// page 0: 4 bindings, next page: true
 	// page 1: 2 bindings, next page: false
 }
+
+// RemoveIf on the service-wide resource: the condition sees the binding as
+// it is now, whoever its user.
+func ExampleBindingHandle_RemoveIf() {
+	srv, api, serviceSID := serviceExampleSetup()
+	defer srv.Close()
+
+	ctx := context.Background()
+	onlyAPN := func(b *chat.Binding) bool { return b.BindingType == chat.BindingTypeAPN }
+	svc := api.Services(serviceSID)
+	for _, sid := range []string{"BS00000000000000000000000000000003", "BS00000000000000000000000000000004"} {
+		result, err := svc.Bindings(sid).RemoveIf(ctx, onlyAPN)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(sid, result)
+	}
+	// Output:
+	// BS00000000000000000000000000000003 removed
+	// BS00000000000000000000000000000004 kept
+}

@@ -145,3 +145,56 @@ func ExampleUserBindings_Pages() {
 	// page 0: 2 bindings, size 2
 	// page 1: 1 bindings, size 2
 }
+
+// A cleanup that removes only what is still stale when it gets to it:
+// RemoveIf reads the binding, asks the condition, and only then deletes,
+// so a device that registered again since it was listed is kept.
+func ExampleUserBindingHandle_RemoveIf() {
+	srv, api, serviceSID := exampleSetup()
+	defer srv.Close()
+
+	ctx := context.Background()
+	cutoff := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	stale := func(b *chat.UserBinding) bool { return b.DateUpdated.Before(cutoff) }
+	alice := api.Services(serviceSID).Users("alice@example.com")
+	for _, sid := range []string{
+		"BS00000000000000000000000000000001", // updated in January: removed
+		"BS00000000000000000000000000000003", // updated in March: kept
+		"BS00000000000000000000000000000001", // removed already
+	} {
+		result, err := alice.UserBindings(sid).RemoveIf(ctx, stale)
+		if err != nil {
+			log.Fatal(err) // client.MayHaveApplied(err) tells whether a DELETE may have gone through
+		}
+		fmt.Println(sid, result)
+	}
+	// Output:
+	// BS00000000000000000000000000000001 removed
+	// BS00000000000000000000000000000003 kept
+	// BS00000000000000000000000000000001 already gone
+}
+
+// The response of a call that succeeded, for an audit trail: its status,
+// its Twilio-Request-Id (to quote to Twilio support) and how many attempts
+// it took. A failed call's *client.Error carries the same.
+func ExampleResponseInto() {
+	srv, api, serviceSID := exampleSetup()
+	defer srv.Close()
+
+	ctx := context.Background()
+	h := api.Services(serviceSID).Users("alice@example.com").UserBindings("BS00000000000000000000000000000002")
+	var resp client.Response
+	if _, err := h.Fetch(ctx, chat.ResponseInto(&resp)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("fetch:", resp.StatusCode, "attempts", resp.Attempts, "request ID", resp.RequestID[:2]+"…")
+	if err := h.Remove(ctx, chat.ResponseInto(&resp)); err != nil {
+		log.Fatal(err)
+	}
+	// The emulator's request IDs are random, so only their prefix is
+	// printed here; an audit log keeps the whole of resp.RequestID.
+	fmt.Println("remove:", resp.StatusCode, "attempts", resp.Attempts, "request ID", resp.RequestID[:2]+"…", len(resp.RequestID), "characters")
+	// Output:
+	// fetch: 200 attempts 1 request ID RQ…
+	// remove: 204 attempts 1 request ID RQ… 34 characters
+}

@@ -99,6 +99,79 @@ func TestValidPageSizesAccepted(t *testing.T) {
 	}
 }
 
+// TestZeroHandlesSayHowToBuildOne: every verb of a handle that was not built
+// from chat.New(c).Services(…) fails, without a request or a panic, with a
+// *client.ConfigError that says how to build one.
+func TestZeroHandlesSayHowToBuildOne(t *testing.T) {
+	t.Parallel()
+	first := func(seq func(func(*UserBinding, error) bool)) error {
+		for _, err := range seq {
+			return err
+		}
+		return nil
+	}
+	firstB := func(seq func(func(*Binding, error) bool)) error {
+		for _, err := range seq {
+			return err
+		}
+		return nil
+	}
+	keep := func(*UserBinding) bool { return false }
+	keepB := func(*Binding) bool { return false }
+	var zs ServiceHandle
+	var zu UserHandle
+	var ub UserBindingHandle
+	var b BindingHandle
+	var nilAPI *API
+	cases := []struct {
+		name string
+		call func(ctx context.Context) error
+		want string
+	}{
+		{"UserBindingHandle{}.Fetch", func(ctx context.Context) error { _, err := ub.Fetch(ctx); return err }, "chat.New(c).Services"},
+		{"UserBindingHandle{}.Remove", func(ctx context.Context) error { return ub.Remove(ctx) }, "chat.New(c).Services"},
+		{"UserBindingHandle{}.RemoveIf", func(ctx context.Context) error { _, err := ub.RemoveIf(ctx, keep); return err }, "chat.New(c).Services"},
+		{"BindingHandle{}.Fetch", func(ctx context.Context) error { _, err := b.Fetch(ctx); return err }, "chat.New(c).Services"},
+		{"BindingHandle{}.Remove", func(ctx context.Context) error { return b.Remove(ctx) }, "chat.New(c).Services"},
+		{"BindingHandle{}.RemoveIf", func(ctx context.Context) error { _, err := b.RemoveIf(ctx, keepB); return err }, "chat.New(c).Services"},
+		{"ServiceHandle{}.Bindings.List", func(ctx context.Context) error { return firstB(zs.Bindings.List(ctx, nil)) }, "chat.New(c).Services"},
+		{"ServiceHandle{}.Bindings.Pages", func(ctx context.Context) error {
+			for _, err := range zs.Bindings.Pages(ctx, nil) {
+				return err
+			}
+			return nil
+		}, "chat.New(c).Services"},
+		{"ServiceHandle{}.Bindings.FirstPage", func(ctx context.Context) error { _, err := zs.Bindings.FirstPage(ctx, nil); return err }, "chat.New(c).Services"},
+		{"ServiceHandle{}.Bindings.PageFromURL", func(ctx context.Context) error {
+			_, err := zs.Bindings.PageFromURL(ctx, "/v2/Services/"+testService+"/Bindings?PageToken=x")
+			return err
+		}, "chat.New(c).Services"},
+		{"ServiceHandle{}.Users(…).UserBindings(…).Fetch", func(ctx context.Context) error {
+			_, err := zs.Users(testUser).UserBindings(testBinding).Fetch(ctx)
+			return err
+		}, "chat.New(c).Services"},
+		{"UserHandle{}.UserBindings.List", func(ctx context.Context) error { return first(zu.UserBindings.List(ctx, nil)) }, "chat.New(c).Services"},
+		{"UserHandle{}.UserBindings.FirstPage", func(ctx context.Context) error { _, err := zu.UserBindings.FirstPage(ctx, nil); return err }, "chat.New(c).Services"},
+		{"(*API)(nil).Services(…).Bindings(…).Remove", func(ctx context.Context) error {
+			return nilAPI.Services(testService).Bindings(testBinding).Remove(ctx)
+		}, "chat.New(c).Services"},
+		{"chat.New(nil)…Fetch", func(ctx context.Context) error {
+			_, err := New(nil).Services(testService).Bindings(testBinding).Fetch(ctx)
+			return err
+		}, "nil *client.Client"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.call(context.Background())
+			var ce *client.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want a *client.ConfigError saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestNilHandlesDoNotPanic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -33,7 +33,7 @@ func main() {
 }
 
 // demo runs the demo as the command line asks and returns its exit status:
-// 0 done (or -h), 1 failed, 2 bad usage.
+// 0 done (or -h), 1 failed or stdout could not be written, 2 bad usage.
 func demo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -59,11 +59,38 @@ func demo(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, stdout, *service, *user, *remove); err != nil {
+	out := &stickyWriter{w: stdout}
+	err := run(ctx, out, *service, *user, *remove)
+	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
+	}
+	if out.err != nil {
+		fmt.Fprintln(stderr, "demo: writing to stdout:", out.err, "(the output is incomplete)")
+	}
+	if err != nil || out.err != nil {
 		return 1
 	}
 	return 0
+}
+
+// stickyWriter keeps the first error writing to w, which fmt's printing
+// functions drop, and writes nothing after it: a demo whose output was
+// lost must not exit 0.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
 }
 
 func run(ctx context.Context, w io.Writer, service, user, remove string) error {

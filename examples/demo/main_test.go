@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -67,6 +68,39 @@ func TestUsage(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := demo(args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage: demo") || out.Len() != 0 {
 			t.Errorf("%q: exit %d, want 2 with the usage on stderr; stderr:\n%s", args, code, errOut.String())
+		}
+	}
+}
+
+// failAfter accepts n bytes, then fails every write, as a full disk does.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) <= f.n {
+		f.n -= len(p)
+		return len(p), nil
+	}
+	n := f.n
+	f.n = 0
+	return n, errors.New("no space left on device")
+}
+
+// TestStdoutThatCannotBeWrittenIsExit1: output lost at the first byte, in
+// the middle, or at the last step is exit 1, with the reason on stderr.
+// Not parallel: it clears the credentials in the environment.
+func TestStdoutThatCannotBeWrittenIsExit1(t *testing.T) {
+	for _, k := range []string{client.EnvAccountSID, client.EnvAuthToken, client.EnvAPIKey, client.EnvAPISecret} {
+		t.Setenv(k, "")
+	}
+	var whole bytes.Buffer
+	if code := demo(nil, &whole, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("the demo with a working stdout: exit %d", code)
+	}
+	for _, n := range []int{0, whole.Len() / 2, whole.Len() - 1} {
+		var errOut bytes.Buffer
+		code := demo(nil, &failAfter{n: n}, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "demo: writing to stdout: no space left on device") {
+			t.Errorf("stdout failing after %d of %d bytes: exit %d, stderr %q; want 1 and the write error", n, whole.Len(), code, errOut.String())
 		}
 	}
 }

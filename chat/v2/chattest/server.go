@@ -26,6 +26,7 @@
 package chattest
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +38,10 @@ import (
 	"github.com/twiliochat/twiliochat-go/internal/sid"
 )
 
-// Server is a running emulator. Its methods are safe for concurrent use.
+// Server is a running emulator, started by NewServer or NewTestServer. Its
+// methods are safe for concurrent use. A zero Server is not running: Client
+// gives an error saying so, Close does nothing, and the rest work on its
+// state (seeding it and reading the seeds back) without panicking.
 type Server struct {
 	// URL is the base URL of the emulator, such as http://127.0.0.1:41234.
 	URL string
@@ -90,20 +94,47 @@ func NewServer() *Server {
 	return s
 }
 
-// Close shuts the emulator down, waiting for requests in flight.
+// Close shuts the emulator down, waiting for requests in flight. On a
+// Server that NewServer did not start (a zero Server, or nil) it does
+// nothing.
 func (s *Server) Close() {
+	if s == nil || s.ts == nil {
+		return
+	}
 	s.ts.CloseClientConnections()
 	s.ts.Close()
 }
 
 // Client returns a client for the emulator, authenticated with its account
-// SID and auth token; opts are applied after those.
+// SID and auth token; opts are applied after those. A Server with no URL
+// (a zero Server) gets a *client.ConfigError that says to start one.
 func (s *Server) Client(opts ...client.Option) (*client.Client, error) {
+	if s.URL == "" {
+		return nil, &client.ConfigError{Setting: "chattest server", Problem: "is not running (it has no URL); start one with chattest.NewServer or chattest.NewTestServer"}
+	}
 	return client.New(append([]client.Option{
 		client.WithCredentials(s.AccountSID, s.AuthToken),
 		client.WithBaseURL(s.URL),
 	}, opts...)...)
 }
+
+// String describes the emulator by its URL and the SIDs it accepts, without
+// its auth token or API key secret.
+func (s *Server) String() string {
+	if s == nil {
+		return "chattest server (nil)"
+	}
+	if s.URL == "" {
+		return "chattest server (not running: start one with chattest.NewServer)"
+	}
+	return "chattest server at " + s.URL + " for account " + s.AccountSID + " and API key " + s.APIKeySID + " (token and secret not shown)"
+}
+
+// Format prints the same as String for every verb, so no formatting of a
+// *Server (%v, %+v, %#v) shows the credentials it accepts; a test log may
+// be public, and the project's rule is no secret in any %v. A Server value
+// is not to be copied (it holds locks), so it is printed by pointer.
+func (s *Server) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
 // Stats counts what the emulator has seen, and what its limits refused.
 type Stats struct {

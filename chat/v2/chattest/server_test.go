@@ -317,3 +317,38 @@ func TestAddUserIsIdempotentByIdentity(t *testing.T) {
 		t.Errorf("Bindings = %+v", got)
 	}
 }
+
+// TestFormattingHidesTheCredentials: no verb of fmt shows the auth token or
+// API key secret of a *Server, nor of a value that holds one.
+func TestFormattingHidesTheCredentials(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	holder := struct{ Srv *Server }{srv}
+	var zero Server
+	var nilServer *Server
+	cases := []struct {
+		name string
+		v    any
+		want string // what the output must say
+	}{
+		{"a running server", srv, srv.URL},
+		{"a struct holding one", holder, "not shown"},
+		{"a struct holding one, by pointer", &holder, "not shown"},
+		{"a zero server", &zero, "not running"},
+		{"a nil server", nilServer, "nil"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X"} {
+				out := fmt.Sprintf(verb, tc.v)
+				if strings.Contains(out, srv.AuthToken) || strings.Contains(out, srv.APIKeySecret) {
+					t.Errorf("fmt.Sprintf(%q) shows a credential: %s", verb, out)
+				}
+				if verb == "%v" && !strings.Contains(out, tc.want) {
+					t.Errorf("%%v = %s, want it to say %q", out, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -98,35 +98,89 @@ func DefaultMessageTypes() []string {
 	return []string{"removed_from_channel", "new_message", "added_to_channel", "invited_to_channel"}
 }
 
-// Service is a Chat service of the emulator, for seeding.
+// Service is a Chat service of the emulator, for seeding. Get one from
+// Server.AddService: a Service that is not one of an emulator's (a zero
+// Service, or one whose SID was changed to a service the emulator does not
+// have) seeds nothing and holds no bindings; its methods never panic.
 type Service struct {
 	SID string
 	srv *Server
 }
 
-// User is a user of an emulated service, for seeding and inspection.
+// User is a user of an emulated service, for seeding and inspection. Get
+// one from Service.AddUser: on a User that is not one of an emulator's (a
+// zero User, or one whose SID was changed), the methods do nothing and
+// report nothing there, and never panic.
 type User struct {
 	SID      string
 	Identity string
 	svc      *Service
 }
 
-// AddService creates a service with a new SID.
+// AddService creates a service with a new SID. A zero Server, which is not
+// running, stores it all the same: seeding it and reading the seeds back
+// work, though nothing serves them.
 func (s *Server) AddService() *Service {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.services == nil {
+		s.services = map[string]*service{}
+	}
 	sv := &service{sid: sid.New(sid.Service), users: map[string]*user{}, byIdentity: map[string]*user{}, bindings: map[string]*entry{}}
 	s.services[sv.sid] = sv
 	return &Service{SID: sv.sid, srv: s}
 }
 
+// server is the emulator sv belongs to, nil for a Service not made by
+// AddService.
+func (sv *Service) server() *Server {
+	if sv == nil {
+		return nil
+	}
+	return sv.srv
+}
+
+// stored is the service sv names in s; nil when it names none. The caller
+// holds s.mu.
+func (sv *Service) stored(s *Server) *service { return s.services[sid.Canonical(sv.SID)] }
+
+// server is the emulator u belongs to, nil for a User not made by AddUser.
+func (u *User) server() *Server {
+	if u == nil {
+		return nil
+	}
+	return u.svc.server()
+}
+
+// stored is the service and user u names in s; nils when it names none.
+// The caller holds s.mu.
+func (u *User) stored(s *Server) (*service, *user) {
+	sv := u.svc.stored(s)
+	if sv == nil {
+		return nil, nil
+	}
+	us := sv.users[sid.Canonical(u.SID)]
+	if us == nil {
+		return nil, nil
+	}
+	return sv, us
+}
+
 // AddUser creates a user with identity and a new SID, or returns the user
-// that already has that identity.
+// that already has that identity. On a Service that is not one of an
+// emulator's it creates nothing, and returns a User with that identity and
+// no SID, whose methods do nothing.
 func (sv *Service) AddUser(identity string) *User {
-	s := sv.srv
+	s := sv.server()
+	if s == nil {
+		return &User{Identity: identity}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc := s.services[sv.SID]
+	svc := sv.stored(s)
+	if svc == nil {
+		return &User{Identity: identity}
+	}
 	if u, ok := svc.byIdentity[identity]; ok {
 		return &User{SID: u.sid, Identity: u.identity, svc: sv}
 	}
@@ -139,9 +193,13 @@ func (sv *Service) AddUser(identity string) *User {
 // AddBinding stores b for the user and returns its SID. A binding of the
 // service with the same SID (in either case) is replaced. A SID that is not
 // one (BS and 32 hex digits) is stored as given, for tests of what a
-// client does with a malformed answer.
+// client does with a malformed answer. On a User that is not one of an
+// emulator's it stores nothing and returns "".
 func (u *User) AddBinding(b Binding) string {
-	s := u.svc.srv
+	s := u.server()
+	if s == nil {
+		return ""
+	}
 	bs := b.SID
 	if bs == "" {
 		bs = sid.New(sid.Binding)
@@ -164,8 +222,10 @@ func (u *User) AddBinding(b Binding) string {
 	key := sid.Canonical(bs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.services[u.svc.SID]
-	us := sv.users[u.SID]
+	sv, us := u.stored(s)
+	if us == nil {
+		return ""
+	}
 	if old := sv.bindings[key]; old != nil {
 		sv.remove(old) // a SID is one binding, in either case: the new seed replaces it
 	}
@@ -173,8 +233,8 @@ func (u *User) AddBinding(b Binding) string {
 	e := &entry{seq: s.seq, user: us, b: chat.UserBinding{
 		SID:           chat.BindingSID(bs),
 		AccountSID:    chat.AccountSID(s.AccountSID),
-		ServiceSID:    chat.ServiceSID(u.svc.SID),
-		UserSID:       chat.UserSID(u.SID),
+		ServiceSID:    chat.ServiceSID(sv.sid),
+		UserSID:       chat.UserSID(us.sid),
 		CredentialSID: chat.CredentialSID(b.CredentialSID),
 		DateCreated:   b.DateCreated.UTC(),
 		DateUpdated:   b.DateUpdated.UTC(),
@@ -191,12 +251,19 @@ func (u *User) AddBinding(b Binding) string {
 
 // Bindings returns the user's bindings that have not been removed, in the
 // order they are listed, as the User Binding resource gives them. They are
-// copies: changing them changes nothing in the emulator.
+// copies: changing them changes nothing in the emulator. A User that is not
+// one of an emulator's has none (nil).
 func (u *User) Bindings() []chat.UserBinding {
-	s := u.svc.srv
+	s := u.server()
+	if s == nil {
+		return nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	us := s.services[u.svc.SID].users[u.SID]
+	_, us := u.stored(s)
+	if us == nil {
+		return nil
+	}
 	out := make([]chat.UserBinding, 0, us.list.live())
 	for _, e := range us.list.entries {
 		if !e.removed {
@@ -209,12 +276,19 @@ func (u *User) Bindings() []chat.UserBinding {
 // Bindings returns every binding of the service that has not been removed,
 // in the order the service-wide list gives them, as the Binding resource
 // gives them (with the user's URL, without the user's SID). They are
-// copies: changing them changes nothing in the emulator.
+// copies: changing them changes nothing in the emulator. A Service that is
+// not one of an emulator's has none (nil).
 func (sv *Service) Bindings() []chat.Binding {
-	s := sv.srv
+	s := sv.server()
+	if s == nil {
+		return nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	svc := s.services[sv.SID]
+	svc := sv.stored(s)
+	if svc == nil {
+		return nil
+	}
 	out := make([]chat.Binding, 0, svc.all.live())
 	for _, e := range svc.all.entries {
 		if !e.removed {
@@ -265,13 +339,21 @@ func (s *Server) lookupUser(service, id string) *user {
 }
 
 // RefreshBinding sets a binding's date_updated to at, as the API does when
-// the device registers again, reporting whether the binding was there.
+// the device registers again, reporting whether the binding was there (it
+// never is for a User that is not one of an emulator's).
 func (u *User) RefreshBinding(bindingSID string, at time.Time) bool {
-	s := u.svc.srv
+	s := u.server()
+	if s == nil {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.services[u.svc.SID].bindings[sid.Canonical(bindingSID)]
-	if e == nil || e.user.sid != u.SID {
+	sv, us := u.stored(s)
+	if us == nil {
+		return false
+	}
+	e := sv.bindings[sid.Canonical(bindingSID)]
+	if e == nil || e.user != us {
 		return false
 	}
 	e.b.DateUpdated = at.UTC().Truncate(time.Second)
@@ -279,14 +361,21 @@ func (u *User) RefreshBinding(bindingSID string, at time.Time) bool {
 }
 
 // RemoveBinding removes a binding as another client would, reporting
-// whether it was there.
+// whether it was there (it never is for a User that is not one of an
+// emulator's).
 func (u *User) RemoveBinding(bindingSID string) bool {
-	s := u.svc.srv
+	s := u.server()
+	if s == nil {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.services[u.svc.SID]
+	sv, us := u.stored(s)
+	if us == nil {
+		return false
+	}
 	e := sv.bindings[sid.Canonical(bindingSID)]
-	if e == nil || e.user.sid != u.SID {
+	if e == nil || e.user != us {
 		return false
 	}
 	sv.remove(e)
