@@ -40,7 +40,7 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	RequestID  string // the Twilio-Request-Id header
-	Attempts   int    // how many times the request was sent
+	Attempts   int    // how many times the request was tried, as Error.Attempts
 	// PriorAttemptUncertain reports that an earlier attempt may have been
 	// acted on without the client learning it, as Error's field does: a
 	// caller that finds this answer to be a failure after all (a 2xx body

@@ -34,7 +34,8 @@ type Error struct {
 	Method    string         // the request's method
 	Path      string         // the request's path, without host or query
 
-	// Attempts is how many times the request was sent.
+	// Attempts is how many times the request was tried (one whose connection
+	// could not be made counts; one whose context had ended first does not).
 	Attempts int
 	// PriorAttemptUncertain reports that an earlier attempt of this request
 	// may have been acted on by the server without the client learning it:

@@ -9,7 +9,7 @@ import (
 // job's progress line or metrics: a 429 storm shows as RateLimited and
 // Waited growing while nothing else moves.
 type Stats struct {
-	Attempts     int64         // requests sent, retries included
+	Attempts     int64         // requests tried, retries included: a failed dial counts, a request whose context had ended does not
 	Retries      int64         // of those, retries of an earlier attempt
 	RateLimited  int64         // answers of 429
 	ServerErrors int64         // answers of 500 and above
