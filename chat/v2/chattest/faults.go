@@ -40,8 +40,11 @@ type Fault struct {
 	CutBody bool
 }
 
-// Inject queues f.
+// Inject queues f; on a nil Server it does nothing.
 func (s *Server) Inject(f Fault) {
+	if s == nil {
+		return
+	}
 	if f.Times <= 0 {
 		f.Times = 1
 	}
@@ -50,8 +53,12 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
-// PendingFaults is how many injected fault applications are left.
+// PendingFaults is how many injected fault applications are left; 0 for a
+// nil Server.
 func (s *Server) PendingFaults() int {
+	if s == nil {
+		return 0
+	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	n := 0

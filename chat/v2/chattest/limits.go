@@ -43,8 +43,12 @@ func RealLimits() Limits {
 }
 
 // SetLimits puts l in force. NewServer starts with pages of at most 50 and
-// no other limit; SetLimits(RealLimits()) turns on the live API's.
+// no other limit; SetLimits(RealLimits()) turns on the live API's. On a nil
+// Server it does nothing.
 func (s *Server) SetLimits(l Limits) {
+	if s == nil {
+		return
+	}
 	if l.MaxPageSize <= 0 {
 		l.MaxPageSize = 50
 	}

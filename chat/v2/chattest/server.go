@@ -107,9 +107,10 @@ func (s *Server) Close() {
 
 // Client returns a client for the emulator, authenticated with its account
 // SID and auth token; opts are applied after those. A Server with no URL
-// (a zero Server) gets a *client.ConfigError that says to start one.
+// (a zero Server, or nil) gets a *client.ConfigError that says to start
+// one.
 func (s *Server) Client(opts ...client.Option) (*client.Client, error) {
-	if s.URL == "" {
+	if s == nil || s.URL == "" {
 		return nil, &client.ConfigError{Setting: "chattest server", Problem: "is not running (it has no URL); start one with chattest.NewServer or chattest.NewTestServer"}
 	}
 	return client.New(append([]client.Option{
@@ -148,8 +149,11 @@ type Stats struct {
 	RefusedPageSize int64 // lists answered 400: PageSize above the maximum
 }
 
-// Stats returns the counts so far.
+// Stats returns the counts so far; zero for a nil Server.
 func (s *Server) Stats() Stats {
+	if s == nil {
+		return Stats{}
+	}
 	return Stats{
 		Requests:        s.requests.Load(),
 		Connections:     s.connections.Load(),
@@ -162,10 +166,19 @@ func (s *Server) Stats() Stats {
 }
 
 // SetLatency delays every response by d, for tests of timeouts and of
-// throughput under latency.
-func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+// throughput under latency. On a nil Server it does nothing.
+func (s *Server) SetLatency(d time.Duration) {
+	if s != nil {
+		s.latency.Store(int64(d))
+	}
+}
 
 // SetClockSkew makes the emulator's clock run d ahead of the machine's
 // (behind, for a negative d): the Date header of every response says so,
-// for tests of jobs that must go by the API's clock.
-func (s *Server) SetClockSkew(d time.Duration) { s.skew.Store(int64(d)) }
+// for tests of jobs that must go by the API's clock. On a nil Server it does
+// nothing.
+func (s *Server) SetClockSkew(d time.Duration) {
+	if s != nil {
+		s.skew.Store(int64(d))
+	}
+}

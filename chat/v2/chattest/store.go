@@ -119,8 +119,12 @@ type User struct {
 
 // AddService creates a service with a new SID. A zero Server, which is not
 // running, stores it all the same: seeding it and reading the seeds back
-// work, though nothing serves them.
+// work, though nothing serves them. A nil Server gives a Service that is no
+// emulator's, which seeds nothing.
 func (s *Server) AddService() *Service {
+	if s == nil {
+		return &Service{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.services == nil {

@@ -42,6 +42,29 @@ func TestZeroValuesAreSafe(t *testing.T) {
 			nilServer.Close()
 			return ""
 		}},
+		{"a nil Server: every method is safe", func(*testing.T) string {
+			var s *chattest.Server
+			s.Inject(chattest.Fault{Status: 500})
+			s.SetLatency(time.Second)
+			s.SetClockSkew(time.Hour)
+			s.SetLimits(chattest.RealLimits())
+			if n := s.PendingFaults(); n != 0 {
+				return fmt.Sprintf("PendingFaults = %d, want 0", n)
+			}
+			if st := s.Stats(); st != (chattest.Stats{}) {
+				return fmt.Sprintf("Stats = %+v, want zero", st)
+			}
+			if c, err := s.Client(); c != nil || err == nil {
+				return fmt.Sprintf("Client() = %v, %v; want an error", c, err)
+			}
+			if u := s.AddService().AddUser("alice"); u.AddBinding(chattest.Binding{}) != "" {
+				return "a nil Server's service stored a binding"
+			}
+			if got := fmt.Sprintf("%v|%+v|%#v", s, s, s); got != strings.Repeat("chattest server (nil)|", 2)+"chattest server (nil)" {
+				return "formatted as " + got
+			}
+			return ""
+		}},
 		{"a zero Server's Client is an error that says to start one", func(*testing.T) string {
 			var s chattest.Server
 			c, err := s.Client()
