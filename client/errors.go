@@ -169,8 +169,10 @@ func shortPath(p string) string {
 // MayHaveApplied reports whether the request that failed with err may
 // nonetheless have been acted on by the server: an attempt timed out or lost
 // its connection after sending, or was answered 5xx. It is false for a 429
-// (never acted on), a 4xx, a connection that was never made, a call
-// cancelled before it was sent, and for errors that are not from a request.
+// (never acted on), a 4xx, a connection that was never made and a call
+// cancelled before it was sent, unless an earlier attempt of the same call
+// was uncertain (a 503, then a 429: true), and for errors that are not from
+// a request.
 // A job that retries a failed DELETE itself uses it to tell "already gone"
 // from "removed by our own earlier attempt". An error of a call that sent
 // several requests (chat's RemoveIf) answers for all of them: any error in

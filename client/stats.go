@@ -21,7 +21,9 @@ type counters struct {
 	attempts, retries, rateLimited, serverErrors, waited atomic.Int64
 }
 
-// Stats returns the counts so far; zero for a nil or zero Client.
+// Stats returns the counts so far; zero for a nil or zero Client. Each
+// count is read on its own: taken while requests run, the counts may be a
+// request apart (a 5xx counted whose attempt is not yet).
 func (c *Client) Stats() Stats {
 	if !c.ready() {
 		return Stats{}

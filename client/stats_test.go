@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// TestStatsAndAttemptsCountOnlyRequestsSent: Stats().Attempts and Retries,
-// and the Attempts of a Response, *Error or *RequestError, are requests the
-// server got. A call whose context is done before it starts, or ends while
+// TestStatsAndAttemptsCountOnlyRequestsTried: Stats().Attempts and Retries,
+// and the Attempts of a Response, *Error or *RequestError, are requests
+// tried. A call whose context is done before it starts, or ends while
 // it waits for the rate limit, sends nothing and counts nothing.
-func TestStatsAndAttemptsCountOnlyRequestsSent(t *testing.T) {
+func TestStatsAndAttemptsCountOnlyRequestsTried(t *testing.T) {
 	t.Parallel()
 	done, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -176,7 +176,7 @@ func ExampleUserBindingHandle_RemoveIf() {
 
 // The response of a call that succeeded, for an audit trail: its status,
 // its Twilio-Request-Id (to quote to Twilio support) and how many attempts
-// it took. A failed call's *client.Error carries the same.
+// it took. A failed call's *client.Error carries its status, request ID and attempts.
 func ExampleResponseInto() {
 	srv, api, serviceSID := exampleSetup()
 	defer srv.Close()

@@ -49,7 +49,7 @@ func (o ResponseOption) applyRemove(c *callOptions) { c.response = o.dst }
 
 // ResponseInto stores the metadata of a successful call's response in dst:
 // its status, headers, Twilio-Request-Id and attempts, for an audit trail
-// or a support ticket. A failed call's *client.Error carries the same.
+// or a support ticket. A failed call's *client.Error carries its status, request ID and attempts.
 // Pages carry theirs in Page.Response.
 func ResponseInto(dst *client.Response) ResponseOption { return ResponseOption{dst: dst} }
 
