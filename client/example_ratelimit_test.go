@@ -40,15 +40,19 @@ func ExampleWithRateLimit() {
 	fmt.Println("rate:", c.CurrentRate())
 	bindings := chat.New(c).Services(svc.SID).Users("alice").UserBindings
 	ctx := context.Background()
+	start := time.Now()
 	for i := 1; i <= 5; i++ {
 		if err := bindings(fmt.Sprintf("BS%032d", i)).Remove(ctx); err != nil {
 			log.Fatal(err)
 		}
 	}
 	fmt.Println("left:", len(alice.Bindings()), "rate:", c.CurrentRate()) // no 429 met: still the cap
+	// Five DELETEs at 20 a second start at least 50 ms apart.
+	fmt.Println("took at least 200 ms:", time.Since(start) >= 200*time.Millisecond)
 	// Output:
 	// rate: 20
 	// left: 0 rate: 20
+	// took at least 200 ms: true
 }
 
 // A job that must check something immediately before writing takes its
@@ -59,12 +63,16 @@ func ExampleClient_Turn() {
 	srv, svc, _ := seedAlice(1)
 	defer srv.Close()
 
-	c, err := srv.Client(client.WithRateLimit(client.RateLimit{PerSecond: 10, WritesOnly: true}))
+	// One write in 1,000 seconds: a write that waited for the limit again
+	// after its turn would not be sent within the deadline below.
+	c, err := srv.Client(client.WithRateLimit(client.RateLimit{PerSecond: 0.001, WritesOnly: true}))
 	if err != nil {
 		log.Fatal(err)
 	}
+	deadline, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	h := chat.New(c).Services(svc.SID).Users("alice").UserBindings("BS00000000000000000000000000000001")
-	ctx, err := c.Turn(context.Background()) // waits for the limit, if it must
+	ctx, err := c.Turn(deadline) // waits for the limit, if it must
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,8 +81,10 @@ func ExampleClient_Turn() {
 		log.Fatal(err)
 	}
 	if b.DateUpdated.Before(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) {
-		if err := h.Remove(ctx); err != nil { // the write spends the turn: no second wait
-			log.Fatal(err)
+		// The write spends the turn: no second wait.
+		if err := h.Remove(ctx); err != nil {
+			fmt.Println("not removed:", err)
+			return
 		}
 		fmt.Println("removed", b.SID, "last updated", b.DateUpdated.Format(time.DateOnly))
 	}
