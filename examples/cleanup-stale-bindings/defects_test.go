@@ -482,6 +482,23 @@ func TestNoProgressEndsTheRun(t *testing.T) {
 	}
 }
 
+// TestNoProgressEndsARunWhoseListingsAll5xx: an API answering 503 to
+// every request ends the run after -no-progress, though each failed
+// listing is an outcome (which once counted as progress, so a users file
+// of a million names would have been tried name by name).
+func TestNoProgressEndsARunWhoseListingsAll5xx(t *testing.T) {
+	w := newWorld(t, 150, 1)
+	w.env(t)
+	w.srv.Inject(chattest.Fault{Status: 503, Times: 1 << 30})
+	code, out, errOut := w.run(t, context.Background(), strings.Join(w.identities(), "\n"), "-older-than", "30d", "-apply", "-retry-wait", "1ms", "-concurrency", "1", "-no-progress", "300ms")
+	if code != 1 || !strings.Contains(errOut, "nothing moved for 300ms (-no-progress)") {
+		t.Fatalf("exit %d\n%s\n%s", code, tail(out), tail(errOut))
+	}
+	if n := w.srv.Stats().Requests; n >= 150*7 {
+		t.Errorf("%d requests: every user was tried", n)
+	}
+}
+
 // Operators' expectation: -json prints one object per outcome, and a last
 // one with the summary, for scripts.
 func TestJSONOutput(t *testing.T) {

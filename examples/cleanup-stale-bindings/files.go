@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/twiliochat/twiliochat-go/chat/v2/cleanup"
 	"github.com/twiliochat/twiliochat-go/internal/cli"
@@ -71,10 +72,15 @@ func (p *newPlan) finish(whole bool) error {
 }
 
 // openAudit opens the audit for appending (the job syncs it when it is a
-// regular file, not a pipe or a terminal).
+// regular file, not a pipe or a terminal). A FIFO is opened without
+// waiting: one that no process reads is refused at once, where a plain open
+// would wait for a reader for ever, deaf to signals.
 func openAudit(path string) (io.WriteCloser, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
+	switch {
+	case errors.Is(err, syscall.ENXIO):
+		return nil, cli.Usagef("-audit %s is a pipe that nothing reads: start its reader first", path)
+	case err != nil:
 		return nil, cli.Usagef("-audit: %v", err)
 	}
 	return f, nil
@@ -83,6 +89,11 @@ func openAudit(path string) (io.WriteCloser, error) {
 // openPlan reads and checks the plan of -from-plan whole before anything is
 // sent, and fills in the flags it was made with that were not given.
 func openPlan(cfg *config, stderr io.Writer) (*cleanup.Plan, io.Closer, error) {
+	// A plan is read twice (checked whole, then applied), so it is a file;
+	// opening a FIFO would also wait for a writer for ever.
+	if fi, err := os.Stat(cfg.fromPlan); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, cli.Usagef("-from-plan %s is not a regular file: give a file, not a pipe; save a piped plan to a file first", cfg.fromPlan)
+	}
 	f, err := os.Open(cfg.fromPlan)
 	if err != nil {
 		return nil, nil, cli.Usagef("-from-plan: %v", err)

@@ -70,3 +70,33 @@ func TestAPlanFromAPipeIsExit2(t *testing.T) {
 		t.Errorf("%d requests sent for a plan that was refused", n)
 	}
 }
+
+// TestFIFOsWithNobodyAtTheOtherEndAreExit2: -state, -audit or -from-plan
+// naming a FIFO that no process writes or reads is refused at once with
+// exit 2 and a message, before anything is sent; a plain open would wait
+// for the other end for ever, deaf to SIGTERM.
+func TestFIFOsWithNobodyAtTheOtherEndAreExit2(t *testing.T) {
+	w := newWorld(t, 1, 2)
+	w.env(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	cases := map[string][]string{
+		"-state":     {"-older-than", "30d", "-apply", "-state", fifo, w.identities()[0]},
+		"-audit":     {"-older-than", "30d", "-apply", "-audit", fifo, w.identities()[0]},
+		"-from-plan": {"-apply", "-from-plan", fifo},
+	}
+	for flag, args := range cases {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		code, out, errOut := w.run(t, ctx, "", args...)
+		cancel()
+		if code != 2 || !strings.Contains(errOut, fifo) || !strings.Contains(errOut, "FIFO") && !strings.Contains(errOut, "pipe") {
+			t.Errorf("%s naming a FIFO nobody uses: exit %d, want 2 with a message naming it\nstdout:\n%s\nstderr:\n%s", flag, code, out, errOut)
+		}
+	}
+	if n := w.srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

@@ -51,7 +51,7 @@ type Job struct {
 	users   keySet              // users listed, named otherwise, or done by an earlier run
 	earlier *replayed           // what the journal says an earlier run did; empty without one
 
-	lastMove atomic.Int64 // when something last moved, in Unix nanoseconds
+	failing  atomic.Int64 // since when calls have failed with nothing moving, in Unix nanoseconds; 0: not failing
 	waiting  atomic.Int64 // calls to the API under way: only then can the job be stalled
 	cancel   context.CancelCauseFunc
 	failOnce sync.Once
@@ -420,14 +420,18 @@ func (j *Job) callOnOutcome(o Outcome) {
 	if j.opts.OnOutcome == nil || j.panicked != nil {
 		return
 	}
+	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			j.panicked = p
 			j.cancel(errCallerPanicked)
 		}
-		j.moved()
+		// The time in OnOutcome is the caller's: a failing clock that
+		// was running when it began starts that much later.
+		if since := j.failing.Load(); since != 0 && since <= start.UnixNano() {
+			j.failing.CompareAndSwap(since, min(since+int64(time.Since(start)), time.Now().UnixNano()))
+		}
 	}()
-	j.moved()
 	j.opts.OnOutcome(o)
 }
 
@@ -464,7 +468,13 @@ func (j *Job) fail(err error) {
 	})
 }
 
-func (j *Job) moved() { j.lastMove.Store(time.Now().UnixNano()) }
+// moved records progress (a page listed, a binding decided): whatever
+// failed before, the job is not stalled.
+func (j *Job) moved() { j.failing.Store(0) }
+
+// failed records a call that failed: if nothing moves from the first such
+// failure on for NoProgress, the job is stalled.
+func (j *Job) failed() { j.failing.CompareAndSwap(0, time.Now().UnixNano()) }
 
 // watch syncs the journal and the audit every second, and ends the job when
 // nothing has moved for Options.NoProgress, until the returned function is
@@ -488,11 +498,12 @@ func (j *Job) watch(ctx context.Context) (stop func()) {
 			if err := j.sync(); err != nil {
 				j.fail(err)
 			}
-			// Stalled only while it waits for the API: names that come
-			// slowly, or a slow OnOutcome, are not the API's doing.
+			// Stalled only while the API fails the job's calls and
+			// nothing moves: names that come slowly, a slow OnOutcome, or
+			// the job's own rate limit pacing it, are not the API's doing.
 			if j.waiting.Load() == 0 {
 				j.moved()
-			} else if j.opts.NoProgress > 0 && time.Since(time.Unix(0, j.lastMove.Load())) > j.opts.NoProgress {
+			} else if since := j.failing.Load(); j.opts.NoProgress > 0 && since != 0 && time.Since(time.Unix(0, since)) > j.opts.NoProgress {
 				j.cancel(ErrNoProgress)
 			}
 		}

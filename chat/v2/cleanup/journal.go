@@ -147,7 +147,7 @@ func openJournal(path string, h header, olderThan time.Duration) (*journal, *rep
 	unlock, err := lockFile(path + ".lock")
 	switch {
 	case errors.Is(err, errLocked):
-		return nil, nil, fmt.Errorf("cleanup: the journal %s is in use by another job, which holds %s.lock: wait for it to end, or give another path", path, path)
+		return nil, nil, refuse("cleanup: the journal %s is in use by another job, which holds %s.lock: wait for it to end, or give another path", path, path)
 	case err != nil:
 		return nil, nil, fmt.Errorf("cleanup: journal: %w", err)
 	}
@@ -162,6 +162,11 @@ func openJournal(path string, h header, olderThan time.Duration) (*journal, *rep
 
 func openLocked(path string, h header, olderThan time.Duration) (*journal, *replayed, error) {
 	r := &replayed{users: &keySet{}, decided: map[sidKey]Result{}, pending: map[sidKey]pending{}}
+	// Opening a FIFO would wait for a writer for ever, and a journal is
+	// written again by renaming over it: only a regular file is one.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, refuse("cleanup: %s is not a regular file but %s; a journal is one: give another path", path, kindOf(fi.Mode()))
+	}
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -499,9 +504,20 @@ func (j *journal) close() error {
 // followLinks is the file path names through any symbolic links, the last
 // of which need not lead to a file yet. The journal is written again by
 // renaming a new file over it, which would replace a link (a journal kept on
-// a mounted volume) rather than the file it leads to.
+// a mounted volume) rather than the file it leads to. A relative link is
+// read from the directory it really is in (its directory's own links
+// followed first), as the kernel reads it: "s/link" leading to "../j", with
+// s itself a link to "real/dir", is "real/j", not "j".
 func followLinks(path string) (string, error) {
 	for hops := 0; ; hops++ {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return path, nil // no such directory: opening it says so
+			}
+			return "", err
+		}
+		path = filepath.Join(dir, filepath.Base(path))
 		fi, err := os.Lstat(path)
 		switch {
 		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Mode()&os.ModeSymlink == 0:
@@ -516,8 +532,23 @@ func followLinks(path string) (string, error) {
 			return "", err
 		}
 		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(path), to)
+			to = filepath.Join(dir, to)
 		}
 		path = to
 	}
+}
+
+// kindOf names what a file that is not a regular one is.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "something else"
 }

@@ -55,11 +55,13 @@ type Options struct {
 	// synced with the journal; a pipe or a terminal is not.
 	Audit io.Writer
 
-	// NoProgress ends the job with ErrNoProgress when, while it waits for
-	// the API, nothing moves for this long: no page listed and no binding
-	// decided, as when the API answers 429 or 5xx to everything. Time spent
-	// waiting for the next user name, or in OnOutcome, does not count. 0
-	// means 5 minutes; a negative value, never.
+	// NoProgress ends the job with ErrNoProgress when, from a call the API
+	// failed (a 429, a 5xx, a connection or a timeout), nothing moves for
+	// this long: no page listed and no binding decided, as when the API
+	// answers 429 or 5xx to everything. A final answer (a 404, a 403) is the
+	// API working; time spent waiting for the next user name, in
+	// OnOutcome, or for the job's own rate limit, does not count. 0 means 5
+	// minutes; a negative value, never.
 	NoProgress time.Duration
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -952,5 +954,142 @@ func TestA429IsTriedAgainWithoutRetries(t *testing.T) {
 	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true})
 	if r, err := job.Service(context.Background()); err != nil || r.Removed != 1 {
 		t.Errorf("one 429: %+v, %v; want it waited out and the binding removed", r, err)
+	}
+}
+
+// endless names users without end, as a large users file does.
+func endless() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; ; i++ {
+			if !yield(fmt.Sprintf("user-%d", i)) {
+				return
+			}
+		}
+	}
+}
+
+// TestA5xxForeverEndsTheJobAlsoWithOnOutcome: an API answering 503 to
+// everything ends the job with ErrNoProgress, with an OnOutcome as without
+// one (a failed listing given to OnOutcome once counted as a move, so the
+// job went through every name of its file).
+func TestA5xxForeverEndsTheJobAlsoWithOnOutcome(t *testing.T) {
+	t.Parallel()
+	for _, withOnOutcome := range []bool{false, true} {
+		t.Run(fmt.Sprint("OnOutcome=", withOnOutcome), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, 1, 2, client.WithMaxRetries(2))
+			w.srv.Inject(chattest.Fault{Status: 503, Times: 1 << 30})
+			opts := cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, NoProgress: 200 * time.Millisecond}
+			if withOnOutcome {
+				opts.OnOutcome = func(cleanup.Outcome) {}
+			}
+			job, _ := cleanup.New(w.service(), opts)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			r, err := job.Users(ctx, endless())
+			if !errors.Is(err, cleanup.ErrNoProgress) {
+				t.Errorf("an API answering 503 to everything for 5 s, NoProgress 200ms: %v (listings failed: %d); want ErrNoProgress", err, r.ListFailed)
+			}
+		})
+	}
+}
+
+// TestAJournalLinkBehindALinkedDirectoryIsFollowedAsTheKernelDoes: a
+// relative link's ".." is read from the directory the link really is in,
+// as the kernel reads it, also when that directory is reached through
+// another link: the earlier run's journal is the one resumed.
+func TestAJournalLinkBehindALinkedDirectoryIsFollowedAsTheKernelDoes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 3, 2)
+	root := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(root, "real", "dir"), 0o755))
+	must(os.MkdirAll(filepath.Join(root, "real", "target"), 0o755))
+	must(os.MkdirAll(filepath.Join(root, "target"), 0o755)) // where the lexical join lands
+	must(os.Symlink(filepath.Join(root, "real", "dir"), filepath.Join(root, "s")))
+	must(os.Symlink("../target/journal", filepath.Join(root, "real", "dir", "link")))
+	real := filepath.Join(root, "real", "target", "journal")
+	viaLink := filepath.Join(root, "s", "link")
+	if got, err := filepath.EvalSymlinks(filepath.Dir(viaLink)); err != nil || got == "" {
+		t.Fatal(err)
+	}
+
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: real})
+	if _, err := job.Users(context.Background(), w.names()); err != nil {
+		t.Fatal(err)
+	}
+	// The same journal, named through the link: every user is done.
+	job, _ = cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: viaLink})
+	r, err := job.Users(context.Background(), w.names())
+	if err != nil || r.Skipped != 3 {
+		_, stray := os.Stat(filepath.Join(root, "target", "journal"))
+		t.Errorf("resumed through %s (which leads to %s): %+v, %v; want the 3 users skipped (a journal was written at %s: %v)",
+			viaLink, real, r, err, filepath.Join(root, "target", "journal"), stray == nil)
+	}
+}
+
+// TestTheJobsOwnPacingOfListingsIsNotNoProgress: under a limit on every
+// request (not WritesOnly), a healthy API paced at 4 requests a second is
+// not stalled by a NoProgress of 150 ms: a lister waiting for its turn is
+// the job's own pacing.
+func TestTheJobsOwnPacingOfListingsIsNotNoProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 4, client.WithRateLimit(client.RateLimit{PerSecond: 4}))
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, PageSize: 2, NoProgress: 150 * time.Millisecond})
+	r, err := job.Users(context.Background(), w.names())
+	if err != nil || r.Removed != 2 {
+		t.Errorf("%+v, %v: only the job's own rate limit (4 requests a second) paced it", r, err)
+	}
+}
+
+// TestAJournalInUseIsErrRefused: a journal another job holds is refused
+// as every journal that cannot be this job's is, with ErrRefused.
+func TestAJournalInUseIsErrRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 2, 2)
+	journal := filepath.Join(t.TempDir(), "job.journal")
+	held := make(chan struct{})
+	release := make(chan struct{})
+	names := func(yield func(string) bool) {
+		close(held)
+		<-release
+	}
+	first, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: journal})
+	done := make(chan error, 1)
+	go func() { _, err := first.Users(context.Background(), names); done <- err }()
+	<-held
+	second, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: journal})
+	_, err := second.Users(context.Background(), w.names())
+	close(release)
+	<-done
+	if err == nil || !errors.Is(err, cleanup.ErrRefused) {
+		t.Errorf("a journal another job holds: %v; want ErrRefused", err)
+	}
+}
+
+// TestAJournalThatIsNotARegularFileIsRefused: a FIFO (whose opening would
+// wait for a writer for ever) or a directory named as the journal is
+// refused at once, with ErrRefused.
+func TestAJournalThatIsNotARegularFileIsRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 2)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	for _, path := range []string{fifo, dir} {
+		job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Journal: path})
+		if _, err := job.Users(context.Background(), w.names()); !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("journal %s: %v, want ErrRefused saying it is not a regular file", path, err)
+		}
+	}
+	if n := w.srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
