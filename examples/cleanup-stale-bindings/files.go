@@ -72,16 +72,21 @@ func (p *newPlan) finish(whole bool) error {
 }
 
 // openAudit opens the audit for appending (the job syncs it when it is a
-// regular file, not a pipe or a terminal). A FIFO is opened without
-// waiting: one that no process reads is refused at once, where a plain open
-// would wait for a reader for ever, deaf to signals.
+// regular file, not a pipe or a terminal). It is opened without waiting: a
+// FIFO that no process reads is refused at once, where a plain open would
+// wait for a reader for ever, deaf to signals. Once open, a FIFO is put back
+// in blocking mode (Fd does that), so that a slow reader slows the writes
+// down rather than failing them, on every system.
 func openAudit(path string) (io.WriteCloser, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
 	switch {
 	case errors.Is(err, syscall.ENXIO):
-		return nil, cli.Usagef("-audit %s is a pipe that nothing reads: start its reader first", path)
+		return nil, cli.Usagef("-audit %s cannot be opened for writing (a FIFO that nothing reads, or a socket): start its reader first, or give a file", path)
 	case err != nil:
 		return nil, cli.Usagef("-audit: %v", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		f.Fd()
 	}
 	return f, nil
 }

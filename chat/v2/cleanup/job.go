@@ -52,7 +52,7 @@ type Job struct {
 	earlier *replayed           // what the journal says an earlier run did; empty without one
 
 	failing  atomic.Int64 // since when calls have failed with nothing moving, in Unix nanoseconds; 0: not failing
-	waiting  atomic.Int64 // calls to the API under way: only then can the job be stalled
+	waiting  atomic.Int64 // calls to the API under way (in retry)
 	cancel   context.CancelCauseFunc
 	failOnce sync.Once
 	failErr  error // the first write error: it ends the job
@@ -279,9 +279,8 @@ func (j *Job) decide(ctx context.Context, t *task) {
 	var resp client.Response
 	var stopped error  // the journal could not record the intent: nothing was sent
 	maybe := t.resumed // a DELETE of this job, or of a run that died, may have removed it
-	// The wait for the first turn is the job's own pacing (its rate limit),
-	// not the API's doing: NoProgress counts from the turn on. A turn after
-	// a 429 is counted: the API slowed the job.
+	// The first turn is taken before retry, so that a failure of this
+	// removal is recorded only from its own calls on.
 	turn, err := j.c.Turn(ctx)
 	if err == nil {
 		err = j.retry(ctx, func() error {
@@ -426,13 +425,17 @@ func (j *Job) callOnOutcome(o Outcome) {
 			j.panicked = p
 			j.cancel(errCallerPanicked)
 		}
-		// The time in OnOutcome is the caller's: a failing clock that
-		// was running when it began starts that much later.
-		if since := j.failing.Load(); since != 0 && since <= start.UnixNano() {
-			j.failing.CompareAndSwap(since, min(since+int64(time.Since(start)), time.Now().UnixNano()))
-		}
+		j.pause(start) // the time in OnOutcome is the caller's
 	}()
 	j.opts.OnOutcome(o)
+}
+
+// pause takes the time since start off NoProgress's clock, if it was
+// running then: time spent in the caller's code is not the API's.
+func (j *Job) pause(start time.Time) {
+	if since := j.failing.Load(); since != 0 && since <= start.UnixNano() {
+		j.failing.CompareAndSwap(since, min(since+int64(time.Since(start)), time.Now().UnixNano()))
+	}
 }
 
 // callerPanicked stops the job for a panic in the caller's code elsewhere
@@ -498,12 +501,10 @@ func (j *Job) watch(ctx context.Context) (stop func()) {
 			if err := j.sync(); err != nil {
 				j.fail(err)
 			}
-			// Stalled only while the API fails the job's calls and
-			// nothing moves: names that come slowly, a slow OnOutcome, or
-			// the job's own rate limit pacing it, are not the API's doing.
-			if j.waiting.Load() == 0 {
-				j.moved()
-			} else if since := j.failing.Load(); j.opts.NoProgress > 0 && since != 0 && time.Since(time.Unix(0, since)) > j.opts.NoProgress {
+			// Stalled when, from a call the API failed, nothing moves;
+			// the time in OnOutcome and waiting for names is taken off
+			// (paused).
+			if since := j.failing.Load(); j.opts.NoProgress > 0 && since != 0 && time.Since(time.Unix(0, since)) > j.opts.NoProgress {
 				j.cancel(ErrNoProgress)
 			}
 		}

@@ -504,20 +504,24 @@ func (j *journal) close() error {
 // followLinks is the file path names through any symbolic links, the last
 // of which need not lead to a file yet. The journal is written again by
 // renaming a new file over it, which would replace a link (a journal kept on
-// a mounted volume) rather than the file it leads to. A relative link is
-// read from the directory it really is in (its directory's own links
-// followed first), as the kernel reads it: "s/link" leading to "../j", with
-// s itself a link to "real/dir", is "real/j", not "j".
+// a mounted volume) rather than the file it leads to. Nothing is cleaned
+// by its text: ".." after a link is the link's parent, as the kernel reads
+// it ("ln/../j" with ln leading to "real/deep" is "real/j", not "j"), so the
+// directory part is resolved by filepath.EvalSymlinks, which walks it so.
 func followLinks(path string) (string, error) {
 	for hops := 0; ; hops++ {
-		dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+		dir, base := ".", path
+		if i := strings.LastIndexByte(path, filepath.Separator); i >= 0 {
+			dir, base = path[:i+1], path[i+1:]
+		}
+		dir, err := filepath.EvalSymlinks(dir)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return path, nil // no such directory: opening it says so
 			}
 			return "", err
 		}
-		path = filepath.Join(dir, filepath.Base(path))
+		path = dir + string(filepath.Separator) + base
 		fi, err := os.Lstat(path)
 		switch {
 		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Mode()&os.ModeSymlink == 0:
@@ -532,7 +536,7 @@ func followLinks(path string) (string, error) {
 			return "", err
 		}
 		if !filepath.IsAbs(to) {
-			to = filepath.Join(dir, to)
+			to = dir + string(filepath.Separator) + to
 		}
 		path = to
 	}

@@ -65,9 +65,16 @@ func (j *Job) Users(ctx context.Context, users iter.Seq[string]) (Report, error)
 				}
 				fed <- all
 			}()
+			asked := time.Now()
 			for name := range users {
+				// The wait for a name is the caller's, unless the job
+				// had calls of its own under way meanwhile.
+				if j.waiting.Load() == 0 {
+					j.pause(asked)
+				}
 				select {
 				case names <- name:
+					asked = time.Now()
 					continue
 				case <-ctx.Done():
 				}
@@ -109,8 +116,6 @@ func (j *Job) listUser(ctx context.Context, name string, queue func(*task)) {
 	if j.journal != nil {
 		u.onDone = func() error { return j.journal.userDone(name) }
 	}
-	// Only the calls count as waiting for the API (in retry): a lister
-	// blocked handing a binding to busy removers is the job's own pacing.
 	bindings := j.svc.Users(name).UserBindings
 	params := &chat.UserBindingListParams{BindingType: j.opts.Types, PageSize: j.opts.PageSize}
 	var page *chat.UserBindingPage

@@ -59,9 +59,11 @@ type Options struct {
 	// failed (a 429, a 5xx, a connection or a timeout), nothing moves for
 	// this long: no page listed and no binding decided, as when the API
 	// answers 429 or 5xx to everything. A final answer (a 404, a 403) is the
-	// API working; time spent waiting for the next user name, in
-	// OnOutcome, or for the job's own rate limit, does not count. 0 means 5
-	// minutes; a negative value, never.
+	// API working, and a job that meets no failure never stalls. Time spent
+	// in OnOutcome or waiting for the next user name is not counted; the
+	// job's own rate limit is, once a call failed, so give it longer than
+	// the job's slowest pace (1/PerSecond). 0 means 5 minutes; a negative
+	// value, never.
 	NoProgress time.Duration
 }
 

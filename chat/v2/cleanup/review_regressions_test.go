@@ -1093,3 +1093,46 @@ func TestAJournalThatIsNotARegularFileIsRefused(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestA5xxForeverEndsTheJobWithASlowOnOutcome: the time in OnOutcome is
+// taken off NoProgress's clock, not a reason to start it again: an API
+// answering 503 to everything, with an OnOutcome of 20 ms, ends the job.
+func TestA5xxForeverEndsTheJobWithASlowOnOutcome(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 2, client.WithMaxRetries(2))
+	w.srv.Inject(chattest.Fault{Status: 503, Times: 1 << 30})
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, NoProgress: 200 * time.Millisecond,
+		OnOutcome: func(cleanup.Outcome) { time.Sleep(20 * time.Millisecond) }})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if r, err := job.Users(ctx, endless()); !errors.Is(err, cleanup.ErrNoProgress) {
+		t.Errorf("503 to everything: %v after %d failed listings; want ErrNoProgress", err, r.ListFailed)
+	}
+}
+
+// TestDELETEs5xxForeverUnderAWriteLimitEndTheJob: removers that spend
+// their time waiting for their turn under a WritesOnly limit, every DELETE
+// answered 503, end the job with ErrNoProgress instead of sending a DELETE
+// for every stale binding of the service.
+func TestDELETEs5xxForeverUnderAWriteLimitEndTheJob(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, 80, client.WithMaxRetries(0), client.WithRateLimit(client.RateLimit{PerSecond: 20, WritesOnly: true}))
+	w.srv.Inject(chattest.Fault{Method: "DELETE", Status: 503, Times: 1 << 30})
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, NoProgress: 200 * time.Millisecond})
+	if r, err := job.Service(context.Background()); !errors.Is(err, cleanup.ErrNoProgress) || r.Failed >= 40 {
+		t.Errorf("every DELETE 503: %v, %d removals failed; want ErrNoProgress well before all 40", err, r.Failed)
+	}
+}
+
+// TestOneFailureThenThePaceOfTheJobIsNotNoProgress: after one 503, a
+// healthy API paced by the job's own limit (4 requests a second, 250 ms
+// apart) does not stall a NoProgress longer than that pace.
+func TestOneFailureThenThePaceOfTheJobIsNotNoProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 3, 2, client.WithMaxRetries(0), client.WithRateLimit(client.RateLimit{PerSecond: 4}))
+	w.srv.Inject(chattest.Fault{Method: "GET", Status: 503, Times: 1})
+	job, _ := cleanup.New(w.service(), cleanup.Options{OlderThan: month, Apply: true, Concurrency: 1, NoProgress: time.Second})
+	if r, err := job.Users(context.Background(), w.names()); err != nil && !errors.Is(err, cleanup.ErrFailed) || errors.Is(err, cleanup.ErrNoProgress) {
+		t.Errorf("%+v, %v: one 503, then only the job's own rate limit paced it", r, err)
+	}
+}
