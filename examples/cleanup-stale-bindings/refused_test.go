@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twiliochat/twiliochat-go/chat/v2/chattest"
 )
 
 // TestAJournalFromTheFutureIsExit2: a journal edited to a cutoff taken at an
@@ -98,5 +100,19 @@ func TestFIFOsWithNobodyAtTheOtherEndAreExit2(t *testing.T) {
 	}
 	if n := w.srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// TestASignalWinsOverFailedRemovals: a run with failed removals that is then
+// interrupted exits with the signal's status (130 for SIGINT), not 1, and
+// its summary still counts the failures, as the exit-status table says.
+func TestASignalWinsOverFailedRemovals(t *testing.T) {
+	w := newWorld(t, 1, 40) // 20 stale
+	w.env(t)
+	w.srv.Inject(chattest.Fault{Method: "DELETE", Status: 403, Times: 3})
+	w.srv.SetLatency(5 * time.Millisecond)
+	code, out, errOut := w.run(t, w.cancelAfter(t, 5), "", "-older-than", "30d", "-apply", "-concurrency", "1", w.identities()[0])
+	if s := parseSummary(t, out); code != 130 || s.failed != 3 || s.removed < 5 || s.removed >= 17 {
+		t.Fatalf("exit %d, summary %+v; want 130 with the 3 failures counted\n%s\n%s", code, s, tail(out), tail(errOut))
 	}
 }
