@@ -279,26 +279,17 @@ func (j *Job) decide(ctx context.Context, t *task) {
 	var resp client.Response
 	var stopped error  // the journal could not record the intent: nothing was sent
 	maybe := t.resumed // a DELETE of this job, or of a run that died, may have removed it
-	// The first turn is taken before retry, so that a failure of this
-	// removal is recorded only from its own calls on.
-	turn, err := j.c.Turn(ctx)
-	if err == nil {
-		err = j.retry(ctx, func() error {
-			if turn == nil {
-				var err error
-				if turn, err = j.c.Turn(ctx); err != nil {
-					return err
-				}
-			}
-			inFlight, done := afterGrace(turn, ctx, inFlightGrace)
-			defer done()
-			turn = nil
-			var err error
-			res, err = j.removeIf(inFlight, t, &resp, &stopped)
-			maybe = maybe || client.MayHaveApplied(err)
+	err := j.retry(ctx, func() error {
+		turn, err := j.c.Turn(ctx)
+		if err != nil {
 			return err
-		})
-	}
+		}
+		inFlight, done := afterGrace(turn, ctx, inFlightGrace)
+		defer done()
+		res, err = j.removeIf(inFlight, t, &resp, &stopped)
+		maybe = maybe || client.MayHaveApplied(err)
+		return err
+	})
 	switch {
 	case stopped != nil:
 		j.notDone(t)
